@@ -1,0 +1,12 @@
+//! The `tags-api` component: /api/tags/....
+
+use spin_sdk::http_component;
+use spindle_api::{settings, Ctx, Request, Response};
+use spindle_ports::SystemClock;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    let (db, publisher, config) = spindle_spin::platform(settings::DB_URL, settings::REDIS_URL);
+    let ctx = Ctx { db: &db, publisher: &publisher, clock: &SystemClock, config: &config };
+    spindle_api::tags_api(&ctx, req)
+}

@@ -1,0 +1,67 @@
+//! CORS for the origins listed in `cors_allowed_origins` (comma-separated;
+//! `*` allows any origin), with preflight.
+
+use http::{header, HeaderValue, Method, StatusCode};
+
+use crate::respond::header;
+use crate::{Request, Response};
+
+const ALLOWED_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
+const EXPOSED_HEADERS: &str = "ETag, Location, Retry-After, Idempotent-Replayed";
+const MAX_AGE_SECONDS: &str = "600";
+
+pub struct Cors {
+    origins: Vec<String>,
+}
+
+impl Cors {
+    pub fn new(setting: Option<&str>) -> Self {
+        let origins = setting
+            .unwrap_or("")
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Cors { origins }
+    }
+
+    fn allowed<'r>(&self, req: &'r Request) -> Option<&'r str> {
+        let origin = header(req.headers(), header::ORIGIN)?;
+        self.origins
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+            .then_some(origin)
+    }
+
+    pub fn is_preflight(req: &Request) -> bool {
+        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    }
+
+    /// Answers a preflight: 204 with the grants when the origin is allowed,
+    /// 204 without them otherwise (the browser then blocks the real request).
+    pub fn preflight(&self, req: &Request, allow: &str) -> Response {
+        let mut response = http::Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .header(header::VARY, "Origin")
+            .body(Vec::new())
+            .unwrap_or_else(|_| http::Response::new(Vec::new()));
+        if let Some(origin) = self.allowed(req).and_then(|o| HeaderValue::from_str(o).ok()) {
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_str(allow).unwrap_or(HeaderValue::from_static("GET")));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE_SECONDS));
+        }
+        response
+    }
+
+    /// Adds the CORS headers of an actual response.
+    pub fn decorate(&self, req: &Request, response: &mut Response) {
+        let headers = response.headers_mut();
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        if let Some(origin) = self.allowed(req).and_then(|o| HeaderValue::from_str(o).ok()) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! HTTP handling of every Spindle route, from an `http::Request` to a response,
+//! written against the ports so Spin components and native tests run the same code.
+//!
+//! Each component calls one entry point: [`tasks_api`], [`tags_api`],
+//! [`changes_api`] or [`ops`].
+
+pub mod auth;
+mod changes;
+mod cors;
+mod input;
+pub mod openapi;
+mod ops;
+mod problem;
+mod respond;
+mod router;
+pub mod settings;
+mod tags;
+mod tasks;
+mod views;
+mod write;
+
+use spindle_ports::{Clock, Config, Db, Publisher};
+
+pub use problem::MAX_BODY_BYTES;
+pub use router::Route;
+
+pub type Request = http::Request<Vec<u8>>;
+pub type Response = http::Response<Vec<u8>>;
+
+/// What a request is handled with: the platform behind the ports.
+pub struct Ctx<'a, D, P> {
+    pub db: &'a D,
+    pub publisher: &'a P,
+    pub clock: &'a dyn Clock,
+    pub config: &'a dyn Config,
+}
+
+impl<D: Db, P: Publisher> Ctx<'_, D, P> {
+    fn now(&self) -> spindle_domain::Instant {
+        spindle_domain::Instant::from_micros(self.clock.now_micros())
+    }
+}
+
+/// `/api/tasks/...`
+pub fn tasks_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
+    router::serve_user(ctx, &req, tasks::ROUTES, tasks::dispatch)
+}
+
+/// `/api/tags/...`
+pub fn tags_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
+    router::serve_user(ctx, &req, tags::ROUTES, tags::dispatch)
+}
+
+/// `/api/changes` and `/api/tasks/{id}/history`
+pub fn changes_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
+    router::serve_user(ctx, &req, changes::ROUTES, changes::dispatch)
+}
+
+/// Health, readiness, migrations, the relay tick, dead letters, the OpenAPI document.
+pub fn ops<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
+    router::serve_ops(ctx, &req, ops::ROUTES, ops::dispatch)
+}
+
+/// Every route of every component, for the OpenAPI check.
+pub fn all_routes() -> Vec<&'static Route> {
+    [tasks::ROUTES, tags::ROUTES, changes::ROUTES, ops::ROUTES]
+        .into_iter()
+        .flatten()
+        .collect()
+}

@@ -1,0 +1,146 @@
+//! Operations: health, readiness, migrations, the relay tick, dead letters,
+//! and the OpenAPI document.
+
+use http::StatusCode;
+use serde_json::{json, Value};
+use spindle_events::dead_letters::ReplayError;
+use spindle_events::relay::{self, RelaySettings};
+use spindle_ports::{Db, Publisher};
+use spindle_storage::migrations::{self, MigrationError, MigrationStatus};
+
+use crate::problem::ApiError;
+use crate::respond::{json, only_params, query_pairs};
+use crate::router::{require_token, Matched, Route};
+use crate::{openapi, settings, Ctx, Request, Response};
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "GET", path: "/healthz" },
+    Route { method: "GET", path: "/readyz" },
+    Route { method: "POST", path: "/admin/migrate" },
+    Route { method: "GET", path: "/admin/dead-letters" },
+    Route { method: "POST", path: "/admin/dead-letters/{id}/replay" },
+    Route { method: "POST", path: "/internal/tick" },
+    Route { method: "GET", path: "/api/openapi.json" },
+];
+
+pub fn dispatch<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, matched: Matched<'_>) -> Result<Response, ApiError> {
+    let admin = || require_token(req, ctx.config.get(settings::ADMIN_TOKEN));
+    let pairs = query_pairs(req);
+    match (matched.route.method, matched.route.path) {
+        ("GET", "/healthz") => Ok(json(StatusCode::OK, &json!({ "status": "ok" }))),
+        ("GET", "/readyz") => ready(ctx),
+        ("GET", "/api/openapi.json") => Ok(json(StatusCode::OK, &openapi::document())),
+        ("POST", "/admin/migrate") => {
+            admin()?;
+            only_params(&pairs, &[])?;
+            migrate(ctx)
+        }
+        ("GET", "/admin/dead-letters") => {
+            admin()?;
+            only_params(&pairs, &["after", "limit"])?;
+            dead_letters(ctx, &pairs)
+        }
+        ("POST", "/admin/dead-letters/{id}/replay") => {
+            admin()?;
+            only_params(&pairs, &[])?;
+            let raw = matched.segments.get(2).map(String::as_str).unwrap_or("");
+            let id = raw
+                .parse::<i64>()
+                .map_err(|_| ApiError::NotFound(format!("there is no dead letter {raw:?}")))?;
+            replay(ctx, id)
+        }
+        ("POST", "/internal/tick") => {
+            require_token(req, ctx.config.get(settings::INTERNAL_TOKEN))?;
+            only_params(&pairs, &[])?;
+            tick(ctx)
+        }
+        (method, path) => Err(ApiError::Internal(format!("route {method} {path} has no handler"))),
+    }
+}
+
+/// Ready when the database answers and carries every migration of this build.
+fn ready<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
+    let reason = match migrations::status(ctx.db) {
+        Ok(MigrationStatus::Current) => return Ok(json(StatusCode::OK, &json!({ "status": "ready" }))),
+        Ok(MigrationStatus::Pending(names)) => {
+            format!("migrations not applied yet: {}; run POST /admin/migrate", names.join(", "))
+        }
+        Ok(MigrationStatus::Changed(name)) => format!("migration {name} differs from the one applied"),
+        Err(err) => format!("the database is unreachable: {err}"),
+    };
+    Err(ApiError::Unavailable(reason))
+}
+
+fn migrate<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
+    match migrations::migrate(ctx.db) {
+        Ok(report) => Ok(json(
+            StatusCode::OK,
+            &json!({ "applied": report.applied, "already_applied": report.already_applied }),
+        )),
+        Err(err @ MigrationError::Changed { .. }) => Err(ApiError::Conflict(err.to_string())),
+        Err(MigrationError::Db(err)) => Err(err.into()),
+        Err(err @ MigrationError::Failed { .. }) => Err(ApiError::Internal(err.to_string())),
+    }
+}
+
+fn relay_settings<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<RelaySettings, ApiError> {
+    RelaySettings::from_config(ctx.config).map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+fn tick<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
+    let settings = relay_settings(ctx)?;
+    let report = relay::tick(ctx.db, ctx.publisher, &settings).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "delivered": report.delivered,
+            "claimed": report.claimed,
+            "published": report.published,
+            "dead_lettered": report.dead_lettered,
+            "released": report.released,
+            "budget_spent": report.budget_spent,
+            "publish_error": report.publish_error.map(|e| e.to_string()),
+            "elapsed_ms": report.elapsed.as_millis(),
+        }),
+    ))
+}
+
+fn dead_letters<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, pairs: &[(String, String)]) -> Result<Response, ApiError> {
+    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
+        match pairs.iter().find(|(n, _)| n == name) {
+            None => Ok(default),
+            Some((_, raw)) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| ApiError::bad_parameter(name, format!("{name} must be a whole number from 0 to {max}"))),
+        }
+    };
+    let after = number("after", 0, i64::MAX)?;
+    let limit = u32::try_from(number("limit", 50, 500)?.max(1)).unwrap_or(50);
+    let letters = spindle_storage::dead_letters::list(ctx.db, after, limit)?;
+    let items: Vec<Value> = letters
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id, "seq": d.seq, "event_id": d.event_id, "type": d.event_type, "channel": d.channel,
+                "user_id": d.user_id, "task_id": d.task_id, "reason": d.reason, "attempts": d.attempts,
+                "dead_at": d.dead_at, "event": d.envelope,
+            })
+        })
+        .collect();
+    let next = (letters.len() == limit as usize).then(|| letters.last().map(|d| d.id)).flatten();
+    Ok(json(StatusCode::OK, &json!({ "items": items, "next_after": next })))
+}
+
+fn replay<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, id: i64) -> Result<Response, ApiError> {
+    match spindle_events::dead_letters::replay(ctx.db, ctx.publisher, id) {
+        Ok(done) => Ok(json(
+            StatusCode::OK,
+            &json!({ "dead_letter_id": done.dead_letter_id, "seq": done.seq, "published": done.published }),
+        )),
+        Err(err @ ReplayError::NotFound { .. }) => Err(ApiError::NotFound(err.to_string())),
+        Err(err @ ReplayError::AlreadyReplayed { .. }) => Err(ApiError::Conflict(err.to_string())),
+        Err(ReplayError::Database { source, .. }) => Err(source.into()),
+    }
+}

@@ -1,0 +1,106 @@
+//! Building responses and reading requests.
+
+use http::{header, HeaderMap, StatusCode};
+use serde::Serialize;
+
+use crate::problem::{ApiError, MAX_BODY_BYTES};
+use crate::{Request, Response};
+
+/// A JSON response.
+pub fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    http::Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(bytes)
+        .unwrap_or_else(|_| http::Response::new(Vec::new()))
+}
+
+pub fn no_content() -> Response {
+    http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Vec::new())
+        .unwrap_or_else(|_| http::Response::new(Vec::new()))
+}
+
+/// The path split into non-empty segments, percent-decoded.
+pub fn segments(req: &Request) -> Vec<String> {
+    req.uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode(s))
+        .collect()
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| segment.to_owned())
+}
+
+pub fn header<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Refuses bodies over the limit, whatever the declared length says.
+pub fn check_size(req: &Request) -> Result<(), ApiError> {
+    let declared = header(req.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    if req.body().len() > MAX_BODY_BYTES || declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(())
+}
+
+/// The body as a JSON object: 415 unless it is declared JSON, 400 when it does
+/// not parse, 422 when it is not an object.
+pub fn json_object(req: &Request) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let content_type = header(req.headers(), header::CONTENT_TYPE).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let is_json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if req.body().iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest("the body is empty; send a JSON object".into()));
+    }
+    let value: serde_json::Value = serde_json::from_slice(req.body())
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(ApiError::Validation(spindle_domain::FieldErrors::single("", "the body must be a JSON object"))),
+    }
+}
+
+/// The query string as (name, value) pairs, percent-decoded.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// Refuses query parameters a route does not know, so a typo is not silently ignored.
+pub fn only_params(pairs: &[(String, String)], known: &[&str]) -> Result<(), ApiError> {
+    match pairs.iter().find(|(name, _)| !known.contains(&name.as_str())) {
+        Some((name, _)) => Err(ApiError::bad_parameter(
+            name,
+            format!("unknown query parameter {name:?}; accepted: {}", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,379 @@
+//! `/api/tasks`: create, read, edit, delete, complete, reopen, list and search.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use http::{header, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use spindle_domain::event::EventType;
+use spindle_domain::{parse_instant, Priority, Status, Tag, Task, TaskDraft};
+use spindle_ports::{Db, Publisher};
+use spindle_storage::tasks::{self as store, After, ListQuery, Sort, SortField, StatusFilter};
+use uuid::Uuid;
+
+use crate::auth::UserId;
+use crate::input::draft_fields;
+use crate::problem::ApiError;
+use crate::respond::{header, json, json_object, no_content, only_params, query_pairs};
+use crate::router::{Matched, Route};
+use crate::views;
+use crate::write::{write, Written};
+use crate::{Ctx, Request, Response};
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "GET", path: "/api/tasks" },
+    Route { method: "POST", path: "/api/tasks" },
+    Route { method: "GET", path: "/api/tasks/{id}" },
+    Route { method: "PATCH", path: "/api/tasks/{id}" },
+    Route { method: "DELETE", path: "/api/tasks/{id}" },
+    Route { method: "POST", path: "/api/tasks/{id}/complete" },
+    Route { method: "POST", path: "/api/tasks/{id}/reopen" },
+];
+
+pub fn dispatch<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    matched: Matched<'_>,
+) -> Result<Response, ApiError> {
+    let id = || task_id(matched.segments.get(2).map(String::as_str).unwrap_or(""));
+    match (matched.route.method, matched.route.path) {
+        ("GET", "/api/tasks") => list(ctx, req, user),
+        ("POST", "/api/tasks") => create(ctx, req, user),
+        ("GET", "/api/tasks/{id}") => get(ctx, req, user, id()?),
+        ("PATCH", "/api/tasks/{id}") => patch(ctx, req, user, id()?),
+        ("DELETE", "/api/tasks/{id}") => delete(ctx, req, user, id()?),
+        ("POST", "/api/tasks/{id}/complete") => set_status(ctx, req, user, id()?, true),
+        ("POST", "/api/tasks/{id}/reopen") => set_status(ctx, req, user, id()?, false),
+        (method, path) => Err(ApiError::Internal(format!("route {method} {path} has no handler"))),
+    }
+}
+
+/// A malformed id cannot name a task: the same 404 as a missing one.
+fn task_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| not_found(raw))
+}
+
+fn not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::NotFound(format!("there is no task {id}"))
+}
+
+fn task_response(status: StatusCode, task: &Task) -> Response {
+    let mut response = json(status, &views::task(task));
+    if let Ok(etag) = header::HeaderValue::from_str(&views::etag(task)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED {
+        if let Ok(location) = header::HeaderValue::from_str(&format!("/api/tasks/{}", task.id)) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    response
+}
+
+/// `If-Match`: `*` or a list of strong tags; a stale one is refused.
+fn check_if_match(req: &Request, task: &Task) -> Result<(), ApiError> {
+    let Some(value) = header(req.headers(), header::IF_MATCH) else {
+        return Ok(());
+    };
+    let current = views::etag(task);
+    let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag == current);
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed { current: task.version })
+    }
+}
+
+fn get<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+    only_params(&query_pairs(req), &[])?;
+    let task = store::get(ctx.db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
+    let unchanged = header(req.headers(), header::IF_NONE_MATCH)
+        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == views::etag(&task)));
+    if unchanged {
+        let mut response = http::Response::new(Vec::new());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        if let Ok(etag) = header::HeaderValue::from_str(&views::etag(&task)) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        return Ok(response);
+    }
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+fn create<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) -> Result<Response, ApiError> {
+    only_params(&query_pairs(req), &[])?;
+    let (fields, errors) = draft_fields(json_object(req)?);
+    let draft = TaskDraft::create(fields, errors)?;
+    write(ctx, req, user, |db, written| {
+        let task = store::insert(db, user.as_str(), Uuid::new_v4(), &draft, ctx.now())?;
+        written.task_event(ctx, db, EventType::TaskCreated, &task, json!({ "task": views::task(&task) }))?;
+        Ok(task_response(StatusCode::CREATED, &task))
+    })
+}
+
+fn patch<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+    only_params(&query_pairs(req), &[])?;
+    let (fields, errors) = draft_fields(json_object(req)?);
+    write(ctx, req, user, |db, written| {
+        let current = store::get_for_update(db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
+        check_if_match(req, &current)?;
+        let draft = TaskDraft::of(&current).patch(fields, errors)?;
+        if draft == TaskDraft::of(&current) {
+            return Ok(task_response(StatusCode::OK, &current));
+        }
+        let task = store::update(db, &current, &draft, ctx.now())?;
+        record_change(ctx, db, written, EventType::TaskUpdated, &current, &task)?;
+        Ok(task_response(StatusCode::OK, &task))
+    })
+}
+
+fn record_change<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    db: &D,
+    written: &mut Written,
+    kind: EventType,
+    before: &Task,
+    after: &Task,
+) -> Result<(), ApiError> {
+    let after_json = views::task(after);
+    let changes = views::changes(&views::task(before), &after_json);
+    written.task_event(ctx, db, kind, after, json!({ "task": after_json, "changes": changes }))
+}
+
+fn delete<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+    only_params(&query_pairs(req), &[])?;
+    write(ctx, req, user, |db, written| {
+        let current = store::get_for_update(db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
+        check_if_match(req, &current)?;
+        store::delete(db, user.as_str(), id)?;
+        written.task_event(ctx, db, EventType::TaskDeleted, &current, json!({ "task": views::task(&current) }))?;
+        Ok(no_content())
+    })
+}
+
+/// Completing a completed task (or reopening an open one) changes nothing and
+/// says so with the task as it is, so a retried click is harmless.
+fn set_status<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    id: Uuid,
+    complete: bool,
+) -> Result<Response, ApiError> {
+    only_params(&query_pairs(req), &[])?;
+    write(ctx, req, user, |db, written| {
+        let current = store::get_for_update(db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
+        check_if_match(req, &current)?;
+        let (status, kind) = match (complete, current.status) {
+            (true, Status::Open) => (Status::Completed(ctx.now()), EventType::TaskCompleted),
+            (false, Status::Completed(_)) => (Status::Open, EventType::TaskReopened),
+            _ => return Ok(task_response(StatusCode::OK, &current)),
+        };
+        let task = store::set_status(db, &current, status, ctx.now())?;
+        record_change(ctx, db, written, kind, &current, &task)?;
+        Ok(task_response(StatusCode::OK, &task))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Listing
+// ---------------------------------------------------------------------------
+
+const LIST_PARAMS: &[&str] = &[
+    "q", "status", "priority", "tag", "any_tag", "due_before", "due_after", "overdue", "has_due", "recurring", "sort",
+    "limit", "cursor",
+];
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 100;
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_QUERY_WORDS: usize = 16;
+
+fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) -> Result<Response, ApiError> {
+    let pairs = query_pairs(req);
+    only_params(&pairs, LIST_PARAMS)?;
+    let params = Params(&pairs);
+    let words = match params.single("q")? {
+        Some(q) => search_words(q)?,
+        None => Vec::new(),
+    };
+    let status = match params.single("status")? {
+        None | Some("open") => StatusFilter::Open,
+        Some("completed") => StatusFilter::Completed,
+        Some("all") => StatusFilter::All,
+        Some(other) => return Err(ApiError::bad_parameter("status", format!("{other:?} is not a status; use open, completed or all"))),
+    };
+    let priorities = params
+        .list("priority")
+        .map(|p| Priority::parse(p).map_err(|e| ApiError::bad_parameter("priority", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tags = |name: &str| {
+        params
+            .list(name)
+            .map(|t| Tag::parse(t).map_err(|e| ApiError::bad_parameter(name, e)))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let instant = |name: &str| {
+        params
+            .single(name)?
+            .map(|v| parse_instant(v).map_err(|e| ApiError::bad_parameter(name, e)))
+            .transpose()
+    };
+    let sort = sort(params.single("sort")?, !words.is_empty())?;
+    let limit = match params.single("limit")? {
+        None => DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::bad_parameter("limit", format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
+    };
+    let fingerprint = fingerprint(&pairs);
+    let after = params.single("cursor")?.map(|c| decode_cursor(c, sort, &fingerprint)).transpose()?;
+    let query = ListQuery {
+        words,
+        status,
+        priorities,
+        all_tags: tags("tag")?,
+        any_tags: tags("any_tag")?,
+        due_before: instant("due_before")?,
+        due_after: instant("due_after")?,
+        overdue: params.boolean("overdue")?,
+        has_due: params.boolean("has_due")?,
+        recurring: params.boolean("recurring")?,
+        sort,
+        limit,
+        after,
+        now: ctx.now(),
+    };
+    let page = store::list(ctx.db, user.as_str(), &query)?;
+    let items: Vec<Value> = page.tasks.iter().map(views::task).collect();
+    let next = page.next.map(|after| encode_cursor(&after, sort, &fingerprint));
+    Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next })))
+}
+
+struct Params<'a>(&'a [(String, String)]);
+
+impl<'a> Params<'a> {
+    fn single(&self, name: &str) -> Result<Option<&'a str>, ApiError> {
+        let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::bad_parameter(name, format!("{name} may be given only once")));
+        }
+        Ok(first)
+    }
+
+    /// Repeated and comma-separated values alike: `tag=a&tag=b` or `tag=a,b`.
+    fn list(&self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.single(name)? {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => Err(ApiError::bad_parameter(name, format!("{name} must be true or false, not {other:?}"))),
+        }
+    }
+}
+
+/// The words of a search, each matched as a prefix. Only letters and digits
+/// are kept, so nothing the user types can change the shape of the tsquery.
+fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_parameter("q", format!("q must be at most {MAX_QUERY_CHARS} characters")));
+    }
+    let words: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .take(MAX_QUERY_WORDS)
+        .collect();
+    if words.is_empty() {
+        return Err(ApiError::bad_parameter("q", "q must contain at least one letter or digit"));
+    }
+    Ok(words)
+}
+
+fn sort(raw: Option<&str>, searching: bool) -> Result<Sort, ApiError> {
+    let Some(raw) = raw else {
+        let field = if searching { SortField::Relevance } else { SortField::DueAt };
+        return Ok(Sort { field, descending: field == SortField::Relevance });
+    };
+    let (descending, name) = match raw.strip_prefix('-') {
+        Some(name) => (true, name),
+        None => (false, raw),
+    };
+    let field = match name {
+        "due_at" => SortField::DueAt,
+        "priority" => SortField::Priority,
+        "created_at" => SortField::CreatedAt,
+        "updated_at" => SortField::UpdatedAt,
+        "title" => SortField::Title,
+        "relevance" if searching => return Ok(Sort { field: SortField::Relevance, descending: true }),
+        "relevance" => return Err(ApiError::bad_parameter("sort", "sort=relevance needs a search (q)")),
+        _ => {
+            return Err(ApiError::bad_parameter(
+                "sort",
+                format!("{raw:?} is not a sort; use due_at, priority, created_at, updated_at or title, with - for descending"),
+            ))
+        }
+    };
+    Ok(Sort { field, descending })
+}
+
+/// Identifies the filters and sort of a list, so that a cursor is only used
+/// with the query that produced it.
+fn fingerprint(pairs: &[(String, String)]) -> String {
+    let mut relevant: Vec<&(String, String)> = pairs.iter().filter(|(n, _)| n != "cursor" && n != "limit").collect();
+    relevant.sort();
+    let mut hasher = Sha256::new();
+    for (name, value) in relevant {
+        hasher.update(name.as_bytes());
+        hasher.update(b"=");
+        hasher.update(value.as_bytes());
+        hasher.update(b"&");
+    }
+    URL_SAFE_NO_PAD.encode(&hasher.finalize()[..9])
+}
+
+fn encode_cursor(after: &After, sort: Sort, fingerprint: &str) -> String {
+    let (key, id) = match after {
+        After::Due(due, id) => (json!(due), id),
+        After::Int(v, id) => (json!(v), id),
+        After::Text(v, id) => (json!(v), id),
+        After::Rank(v, id) => (json!(v), id),
+    };
+    let body = json!({ "f": fingerprint, "d": sort.descending, "k": key, "i": id });
+    URL_SAFE_NO_PAD.encode(body.to_string())
+}
+
+fn decode_cursor(raw: &str, sort: Sort, fingerprint: &str) -> Result<After, ApiError> {
+    let invalid = || ApiError::bad_parameter("cursor", "cursor is not one this API issued; start again without it");
+    let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if body["f"].as_str() != Some(fingerprint) || body["d"].as_bool() != Some(sort.descending) {
+        return Err(ApiError::bad_parameter(
+            "cursor",
+            "cursor belongs to a list with other filters or sort; keep them unchanged while paging",
+        ));
+    }
+    let id = body["i"].as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(invalid)?;
+    let key = &body["k"];
+    let after = match sort.field {
+        SortField::DueAt if key.is_null() => After::Due(None, id),
+        SortField::DueAt => After::Due(Some(key.as_i64().ok_or_else(invalid)?), id),
+        SortField::Priority | SortField::CreatedAt | SortField::UpdatedAt => After::Int(key.as_i64().ok_or_else(invalid)?, id),
+        SortField::Title => After::Text(key.as_str().ok_or_else(invalid)?.to_owned(), id),
+        SortField::Relevance => After::Rank(key.as_f64().ok_or_else(invalid)? as f32, id),
+    };
+    Ok(after)
+}
+

@@ -1,0 +1,22 @@
+//! Spindle's domain: what a task is, and the rules every value must follow.
+//!
+//! Values are built only through `parse` functions ("parse, don't validate"), so the
+//! storage and HTTP layers never see an empty title, an unknown priority or an
+//! invalid recurrence rule. Nothing here knows about Spin, SQL or HTTP.
+
+pub mod event;
+mod draft;
+mod errors;
+mod recurrence;
+mod reminder;
+mod task;
+mod text;
+mod time;
+
+pub use draft::{DraftFields, TaskDraft};
+pub use errors::{FieldError, FieldErrors};
+pub use recurrence::Recurrence;
+pub use reminder::{Reminder, ReminderSpec, ReminderState, MAX_REMINDERS};
+pub use task::{Priority, Status, Task};
+pub use text::{Description, Tag, Tags, Title, MAX_TAGS};
+pub use time::{format_instant, parse_instant, Instant, TimeZone};

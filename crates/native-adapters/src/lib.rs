@@ -1,0 +1,19 @@
+//! Spindle's ports implemented natively, for tests and benchmarks.
+//!
+//! [`PgDb`] and [`RedisPublisher`] talk to the machine's real Postgres and Redis, and
+//! [`PgDb`] copies Spin's host (which parameter types bind, which column types read,
+//! how errors look, which addresses connect) so that SQL that fails in Spin fails in
+//! native tests too. [`FixedClock`] and [`MapConfig`] stand in for time and Spin
+//! variables. The [`testing`] module gives each test a fresh database and private
+//! Redis channels.
+
+mod clock;
+mod config;
+mod pg;
+mod publisher;
+pub mod testing;
+
+pub use clock::FixedClock;
+pub use config::MapConfig;
+pub use pg::PgDb;
+pub use publisher::RedisPublisher;

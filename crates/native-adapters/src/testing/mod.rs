@@ -1,0 +1,15 @@
+//! Test support: a fresh Postgres database per test and helpers to listen on Redis.
+//!
+//! Both talk to the machine's real servers (the same ones `make dev` uses), so every
+//! test exercises the SQL and the messages that run in Spin, end to end.
+
+mod db;
+mod redis;
+
+pub use db::TestDb;
+pub use redis::{Subscription, TestRedis};
+
+/// Sixteen random hex digits: enough that parallel tests never pick the same name.
+fn random_suffix() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}

@@ -1,0 +1,70 @@
+//! [`SpinPublisher`]: the [`Publisher`] port over Spin's outbound Redis.
+
+use std::cell::RefCell;
+
+use spin_sdk::redis;
+use spindle_ports::{PublishError, Publisher};
+
+/// Publishes to Redis through Spin, opening the connection on the first publish and
+/// keeping it for the rest of the request (after an error it is reopened).
+pub struct SpinPublisher {
+    address: String,
+    connection: RefCell<Option<redis::Connection>>,
+}
+
+impl std::fmt::Debug for SpinPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The address may carry a password.
+        f.debug_struct("SpinPublisher").finish_non_exhaustive()
+    }
+}
+
+impl SpinPublisher {
+    /// A publisher for `address` (`redis://host:port`, listed in the component's
+    /// `allowed_outbound_hosts`); nothing is opened until the first publish.
+    pub fn new(address: impl Into<String>) -> SpinPublisher {
+        SpinPublisher {
+            address: address.into(),
+            connection: RefCell::new(None),
+        }
+    }
+}
+
+impl Publisher for SpinPublisher {
+    fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError> {
+        let mut slot = self.connection.borrow_mut();
+        let result = match slot.as_ref() {
+            Some(connection) => Ok(connection),
+            None => redis::Connection::open(&self.address)
+                .map(|connection| &*slot.insert(connection))
+                .map_err(|err| format!("cannot open the Redis connection: {}", describe(&err))),
+        }
+        .and_then(|connection| {
+            connection
+                .publish(channel, payload)
+                .map_err(|err| format!("PUBLISH failed: {}", describe(&err)))
+        });
+        result.map_err(|reason| {
+            *slot = None;
+            PublishError {
+                channel: channel.to_owned(),
+                reason,
+            }
+        })
+    }
+}
+
+fn describe(err: &redis::Error) -> String {
+    match err {
+        redis::Error::InvalidAddress => {
+            "invalid address: expected redis://host:port, and the host must be in the \
+             component's allowed_outbound_hosts"
+                .to_owned()
+        }
+        redis::Error::TooManyConnections => {
+            "too many open Redis connections in this instance".to_owned()
+        }
+        redis::Error::TypeError => "Redis replied with an unexpected type".to_owned(),
+        redis::Error::Other(message) => message.clone(),
+    }
+}

@@ -1,0 +1,381 @@
+//! The outbox: the durable, ordered log of every change.
+
+use spindle_domain::event::Envelope;
+use spindle_ports::{Db, DbError, Param};
+
+/// Appends `envelope` to the outbox inside the caller's transaction and returns
+/// its sequence number.
+///
+/// A transaction-scoped advisory lock per user makes a user's sequence numbers
+/// commit in the order they were taken, so a reader of the change feed that has
+/// seen `seq = n` can never later find a smaller one appear. Writes of different
+/// users do not wait for each other.
+pub fn append(db: &impl Db, channel: &str, envelope: &Envelope, task_id: Option<uuid::Uuid>) -> Result<i64, DbError> {
+    let body = serde_json::to_vec(envelope).map_err(|e| DbError::Conversion(e.to_string()))?;
+    let rows = db.query(
+        "WITH serialise AS (SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || $1, 0)))
+         INSERT INTO outbox (event_id, type, channel, user_id, task_id, envelope)
+         SELECT $2, $3, $4, $1, $5, $6 FROM serialise
+         RETURNING seq",
+        &[
+            Param::Str(envelope.userid.clone()),
+            Param::Uuid(envelope.id.clone()),
+            Param::Str(envelope.kind.as_str().to_owned()),
+            Param::Str(channel.to_owned()),
+            task_id.map_or(Param::Null, |id| Param::Uuid(id.to_string())),
+            Param::Jsonb(body),
+        ],
+    )?;
+    rows.first()
+        .ok_or_else(|| DbError::Decode("the outbox insert returned no sequence".into()))?
+        .i64("seq")
+}
+
+/// Appends several events of one user at once (a tag rename touching many
+/// tasks), in the given order, under the same per-user lock as [`append`].
+pub fn append_many(db: &impl Db, channel: &str, events: &[(Envelope, Option<uuid::Uuid>)]) -> Result<Vec<i64>, DbError> {
+    let Some((first, _)) = events.first() else {
+        return Ok(Vec::new());
+    };
+    let items: Vec<serde_json::Value> = events
+        .iter()
+        .map(|(envelope, task_id)| {
+            serde_json::json!({
+                "event_id": envelope.id,
+                "type": envelope.kind.as_str(),
+                "task_id": task_id,
+                "envelope": envelope,
+            })
+        })
+        .collect();
+    let body = serde_json::to_vec(&items).map_err(|e| DbError::Conversion(e.to_string()))?;
+    let rows = db.query(
+        "WITH serialise AS (SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || $1, 0)))
+         INSERT INTO outbox (event_id, type, channel, user_id, task_id, envelope)
+         SELECT x.event_id, x.type, $2, $1, x.task_id, x.envelope
+           FROM serialise,
+                ROWS FROM (jsonb_to_recordset($3::jsonb)
+                               AS (event_id uuid, type text, task_id uuid, envelope jsonb))
+                    WITH ORDINALITY AS x(event_id, type, task_id, envelope, n)
+          ORDER BY x.n
+         RETURNING seq",
+        &[Param::Str(first.userid.clone()), Param::Str(channel.to_owned()), Param::Jsonb(body)],
+    )?;
+    let mut seqs = rows.iter().map(|row| row.i64("seq")).collect::<Result<Vec<_>, _>>()?;
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+// ---------------------------------------------------------------------------
+// Publishing and relaying. Everything below reads or moves outbox rows after the
+// writer's transaction has committed.
+// ---------------------------------------------------------------------------
+
+/// A stored event ready to go on the bus: its channel and its envelope as JSON,
+/// with `sequence` filled in from the outbox position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub seq: i64,
+    pub channel: String,
+    pub payload: Vec<u8>,
+}
+
+/// Binds a list of sequence numbers. The ports carry no `int8[]`, so the list
+/// travels as `text[]` and the SQL casts it: `$1::text[]::int8[]`.
+fn seq_list(seqs: &[i64]) -> Param {
+    Param::ArrayStr(seqs.iter().map(|seq| Some(seq.to_string())).collect())
+}
+
+/// Converts a duration in microseconds to a parameter for
+/// `($n::int8 * interval '1 microsecond')`.
+fn micros_param(micros: i64) -> Param {
+    Param::Int64(micros.max(0))
+}
+
+/// The stored envelope (kept without `sequence`, which is derived from `seq`)
+/// as the JSON that is published and served.
+///
+/// The envelope is handled as a JSON object rather than parsed into
+/// [`Envelope`] so that a row with an unexpected shape is still published, and
+/// is then refused by its consumers and dead-lettered, instead of stalling the
+/// relay on a decode error.
+pub fn envelope_with_sequence(stored: &[u8], seq: i64) -> Result<Vec<u8>, DbError> {
+    let mut object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(stored)
+        .map_err(|e| DbError::Decode(format!("outbox row {seq}: the envelope is not a JSON object: {e}")))?;
+    object.insert(
+        "sequence".to_owned(),
+        serde_json::Value::String(spindle_domain::event::format_sequence(seq)),
+    );
+    serde_json::to_vec(&object).map_err(|e| DbError::Conversion(e.to_string()))
+}
+
+fn message_from(row: spindle_ports::Row<'_>) -> Result<OutboxMessage, DbError> {
+    let seq = row.i64("seq")?;
+    Ok(OutboxMessage {
+        seq,
+        channel: row.str("channel")?,
+        payload: envelope_with_sequence(&row.json("envelope")?, seq)?,
+    })
+}
+
+/// The events among `seqs` that still need delivering, in sequence order.
+/// Events already delivered or dead-lettered are left out.
+pub fn undelivered(db: &impl Db, seqs: &[i64]) -> Result<Vec<OutboxMessage>, DbError> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db.query(
+        "SELECT seq, channel, envelope FROM outbox
+         WHERE seq = ANY($1::text[]::int8[]) AND delivered_at IS NULL AND dead_at IS NULL
+         ORDER BY seq",
+        &[seq_list(seqs)],
+    )?;
+    rows.iter().map(message_from).collect()
+}
+
+/// Records a publish made right after the writer's commit: one more attempt,
+/// and the relay leaves the event alone for `redelivery_after_micros` while
+/// its consumers process it.
+pub fn record_first_publish(db: &impl Db, seqs: &[i64], redelivery_after_micros: i64) -> Result<u64, DbError> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    db.execute(
+        "UPDATE outbox
+         SET published_at = now(),
+             attempts = attempts + 1,
+             next_attempt_at = now() + ($2::int8 * interval '1 microsecond')
+         WHERE seq = ANY($1::text[]::int8[])",
+        &[seq_list(seqs), micros_param(redelivery_after_micros)],
+    )
+}
+
+/// Records that the relay published claimed events (the claim already counted
+/// the attempt and set the next one).
+pub fn mark_published(db: &impl Db, seqs: &[i64]) -> Result<u64, DbError> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    db.execute(
+        "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::text[]::int8[])",
+        &[seq_list(seqs)],
+    )
+}
+
+/// Gives back claimed events the relay could not publish (the bus refused):
+/// the attempt is not counted, so an outage of the bus never dead-letters
+/// events, and they are due again after `retry_after_micros`.
+pub fn release(db: &impl Db, seqs: &[i64], retry_after_micros: i64) -> Result<u64, DbError> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    db.execute(
+        "UPDATE outbox
+         SET attempts = greatest(attempts - 1, 0),
+             next_attempt_at = now() + ($2::int8 * interval '1 microsecond')
+         WHERE seq = ANY($1::text[]::int8[])",
+        &[seq_list(seqs), micros_param(retry_after_micros)],
+    )
+}
+
+/// The consumers that must process each channel's events before they count
+/// as delivered, as the JSON object `{"channel": ["consumer", ...]}` the relay
+/// statements read. A channel absent from the map needs no acknowledgement:
+/// its events are delivered once published.
+pub fn required_consumers_json(required: &[(String, Vec<String>)]) -> Result<Vec<u8>, DbError> {
+    let map: serde_json::Map<String, serde_json::Value> = required
+        .iter()
+        .map(|(channel, consumers)| (channel.clone(), serde_json::json!(consumers)))
+        .collect();
+    serde_json::to_vec(&map).map_err(|e| DbError::Conversion(e.to_string()))
+}
+
+/// Marks delivered every published, pending event that all the consumers its
+/// channel requires have processed (`processed_events`). Returns how many.
+///
+/// Rows another relay holds are skipped (`SKIP LOCKED`) rather than waited
+/// for, so concurrent ticks never deadlock; the next tick marks them.
+pub fn mark_acknowledged(db: &impl Db, required_consumers: &[(String, Vec<String>)]) -> Result<u64, DbError> {
+    db.execute(
+        "UPDATE outbox SET delivered_at = now()
+         WHERE seq IN (
+             SELECT o.seq FROM outbox o
+             WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.published_at IS NOT NULL
+               AND NOT EXISTS (
+                   SELECT 1
+                   FROM jsonb_array_elements_text(coalesce($1::jsonb -> o.channel, '[]'::jsonb)) AS r(consumer)
+                   WHERE NOT EXISTS (
+                       SELECT 1 FROM processed_events p
+                       WHERE p.consumer = r.consumer AND p.event_id = o.event_id))
+             FOR UPDATE OF o SKIP LOCKED)",
+        &[Param::Jsonb(required_consumers_json(required_consumers)?)],
+    )
+}
+
+/// The database's clock, in epoch microseconds: the relay's notion of "now",
+/// so that the instants it compares come from one clock.
+pub fn database_now_micros(db: &impl Db) -> Result<i64, DbError> {
+    db.query("SELECT (extract(epoch from now()) * 1000000)::int8 AS now_us", &[])?
+        .first()
+        .ok_or_else(|| DbError::Decode("now() returned no row".into()))?
+        .i64("now_us")
+}
+
+/// What the relay asks of one claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimRequest<'a> {
+    /// At most this many events per claim.
+    pub limit: u32,
+    /// An event already published this many times is dead-lettered instead.
+    pub max_attempts: u32,
+    /// The wait before the first redelivery; it doubles with each attempt.
+    pub base_delay_micros: i64,
+    /// The longest wait between two attempts.
+    pub max_backoff_micros: i64,
+    /// Who must process each channel's events; used to explain dead letters.
+    pub required_consumers: &'a [(String, Vec<String>)],
+    /// Only events due at this instant (epoch microseconds, database clock)
+    /// are taken: a relay passes the instant its tick started, so an event it
+    /// claimed, whose next attempt falls after that, is not claimed again in
+    /// the same tick however short the backoff.
+    pub due_at_micros: i64,
+}
+
+/// One event taken by a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claimed {
+    /// Publish it: the attempt is already counted and the next one scheduled.
+    Publish { message: OutboxMessage, attempts: i64 },
+    /// It had used up its attempts and is now in `dead_letters`.
+    DeadLettered { message: OutboxMessage, dead_letter_id: i64, attempts: i64, reason: String },
+}
+
+/// Claims up to `limit` due events in ONE statement.
+///
+/// `FOR UPDATE SKIP LOCKED` makes concurrent relays take disjoint events, and
+/// the same statement pushes each claimed event's `next_attempt_at` out with
+/// exponential backoff (`base * 2^attempts`, capped), so the claim is not a
+/// lock held while publishing: a relay that crashes after claiming simply lets
+/// the events fall due again. Due events that already reached `max_attempts`
+/// are moved to `dead_letters` in the same statement, with a reason naming the
+/// consumers that never processed them and their last error.
+pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
+    let rows = db.query(
+        "WITH due AS (
+             SELECT seq, attempts FROM outbox
+             WHERE delivered_at IS NULL AND dead_at IS NULL
+               AND next_attempt_at <= least(now(), 'epoch'::timestamptz + $6::int8 * interval '1 microsecond')
+             ORDER BY next_attempt_at, seq
+             LIMIT $1::int8
+             FOR UPDATE SKIP LOCKED
+         ),
+         claimed AS (
+             UPDATE outbox o
+             SET attempts = o.attempts + 1,
+                 next_attempt_at = now() + least(
+                     ($3::int8)::float8 * power(2::float8, least(o.attempts, 40)),
+                     ($4::int8)::float8) * interval '1 microsecond'
+             FROM due
+             WHERE o.seq = due.seq AND due.attempts < $2::int8
+             RETURNING o.seq, o.channel, o.envelope, o.attempts
+         ),
+         dying AS (
+             UPDATE outbox o SET dead_at = now()
+             FROM due
+             WHERE o.seq = due.seq AND due.attempts >= $2::int8
+             RETURNING o.seq, o.event_id, o.channel, o.envelope, o.attempts, o.published_at IS NOT NULL AS was_published
+         ),
+         buried AS (
+             INSERT INTO dead_letters (seq, event_id, channel, reason, attempts)
+             SELECT d.seq, d.event_id, d.channel,
+                    CASE WHEN NOT d.was_published
+                         THEN format('never published in %s attempts: the message bus refused every time', d.attempts)
+                         ELSE format('not processed after %s deliveries by %s', d.attempts, coalesce((
+                             SELECT string_agg(format('%s (%s)', r.consumer,
+                                        coalesce('last error: ' || f.last_error, 'no error recorded')), ', ')
+                             FROM jsonb_array_elements_text(coalesce($5::jsonb -> d.channel, '[]'::jsonb)) AS r(consumer)
+                             LEFT JOIN consumer_failures f ON f.consumer = r.consumer AND f.event_id = d.event_id
+                             WHERE NOT EXISTS (SELECT 1 FROM processed_events p
+                                               WHERE p.consumer = r.consumer AND p.event_id = d.event_id)),
+                             'any consumer'))
+                    END,
+                    d.attempts
+             FROM dying d
+             RETURNING id, seq, reason
+         )
+         SELECT c.seq, c.channel, c.envelope, c.attempts::int8 AS attempts,
+                NULL::int8 AS dead_letter_id, NULL::text AS reason
+         FROM claimed c
+         UNION ALL
+         SELECT d.seq, d.channel, d.envelope, d.attempts::int8, b.id, b.reason
+         FROM dying d JOIN buried b ON b.seq = d.seq
+         ORDER BY seq",
+        &[
+            Param::Int64(i64::from(request.limit)),
+            Param::Int64(i64::from(request.max_attempts)),
+            micros_param(request.base_delay_micros),
+            micros_param(request.max_backoff_micros),
+            Param::Jsonb(required_consumers_json(request.required_consumers)?),
+            Param::Int64(request.due_at_micros),
+        ],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let message = message_from(row)?;
+            let attempts = row.i64("attempts")?;
+            Ok(match row.opt_i64("dead_letter_id")? {
+                None => Claimed::Publish { message, attempts },
+                Some(dead_letter_id) => Claimed::DeadLettered {
+                    message,
+                    dead_letter_id,
+                    attempts,
+                    reason: row.str("reason")?,
+                },
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Reading the log: the change feed.
+// ---------------------------------------------------------------------------
+
+/// A user's events after `after_seq`, oldest first, with `sequence` set.
+///
+/// Safe to page with `after_seq` cursors while writers append: `append` makes
+/// a user's sequence numbers commit in order, so nothing can appear later
+/// behind a cursor already handed out.
+pub fn feed(db: &impl Db, user_id: &str, after_seq: i64, limit: u32) -> Result<Vec<Envelope>, DbError> {
+    let rows = db.query(
+        "SELECT seq, envelope FROM outbox
+         WHERE user_id = $1 AND seq > $2::int8
+         ORDER BY seq
+         LIMIT $3::int8",
+        &[
+            Param::Str(user_id.to_owned()),
+            Param::Int64(after_seq),
+            Param::Int64(i64::from(limit)),
+        ],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let seq = row.i64("seq")?;
+            let mut envelope: Envelope = serde_json::from_slice(&row.json("envelope")?)
+                .map_err(|e| DbError::Decode(format!("outbox row {seq} does not hold a valid event envelope: {e}")))?;
+            envelope.sequence = Some(spindle_domain::event::format_sequence(seq));
+            Ok(envelope)
+        })
+        .collect()
+}
+
+/// The newest sequence number of a user's events, 0 when there are none: the
+/// cursor a client starts from to hear only what happens next.
+pub fn latest_seq(db: &impl Db, user_id: &str) -> Result<i64, DbError> {
+    let rows = db.query(
+        "SELECT coalesce(max(seq), 0)::int8 AS seq FROM outbox WHERE user_id = $1",
+        &[Param::Str(user_id.to_owned())],
+    )?;
+    rows.first()
+        .ok_or_else(|| DbError::Decode("max(seq) returned no row".into()))?
+        .i64("seq")
+}

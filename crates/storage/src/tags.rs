@@ -1,0 +1,33 @@
+//! Tag statistics. Tags live on the tasks (`tasks.tags`); renames and deletes
+//! go through [`crate::tasks::with_tag_for_update`] and [`crate::tasks::retag`].
+
+use spindle_ports::{Db, DbError, Param};
+
+/// A tag and how many of the user's tasks carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    pub name: String,
+    pub open: i64,
+    pub total: i64,
+}
+
+/// Every tag of the user with its open and total task counts, by name.
+pub fn counts(db: &impl Db, user_id: &str) -> Result<Vec<TagCount>, DbError> {
+    let rows = db.query(
+        "SELECT tag, count(*) FILTER (WHERE t.status = 'open') AS open, count(*) AS total
+           FROM tasks t, unnest(t.tags) AS tag
+          WHERE t.user_id = $1
+          GROUP BY tag
+          ORDER BY tag",
+        &[Param::Str(user_id.to_owned())],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(TagCount {
+                name: row.str("tag")?,
+                open: row.i64("open")?,
+                total: row.i64("total")?,
+            })
+        })
+        .collect()
+}

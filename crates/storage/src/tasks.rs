@@ -1,0 +1,551 @@
+//! The `tasks` and `reminders` tables.
+
+use spindle_domain::{
+    Description, Instant, Priority, Recurrence, Reminder, ReminderSpec, ReminderState, Status, Tag, Tags, Task,
+    TaskDraft, TimeZone, Title,
+};
+use spindle_ports::{Db, DbError, Param, Row};
+use uuid::Uuid;
+
+/// Every column of a task, its reminders folded in as JSON; instants as
+/// epoch microseconds because Spin cannot read `timestamptz`.
+const COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, t.status,
+    us_from_ts(t.completed_at) AS completed_at_us, us_from_ts(t.due_at) AS due_at_us,
+    t.timezone, t.recurrence, t.series_id, t.occurrence, t.version,
+    us_from_ts(t.created_at) AS created_at_us, us_from_ts(t.updated_at) AS updated_at_us,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'id', r.id, 'minutes_before', r.minutes_before, 'at_us', us_from_ts(r.at),
+                'fire_at_us', us_from_ts(r.fire_at), 'state', r.state) ORDER BY r.position), '[]'::jsonb)
+       FROM reminders r WHERE r.task_id = t.id) AS reminders";
+
+/// Writes the reminder rows of a task from a JSON array (when `$3` is true):
+/// rows not in the array go, new ones are inserted, kept ones (same id) move to
+/// their new position. Part of the same statement as the task write, so the
+/// two cannot diverge.
+const REPLACE_REMINDERS: &str = "
+    wanted AS (
+        SELECT * FROM jsonb_to_recordset($5::jsonb)
+            AS x(id uuid, position int, minutes_before int, at_us bigint, fire_at_us bigint, state text)),
+    gone AS (
+        DELETE FROM reminders
+         WHERE task_id = $1 AND $3::bool AND id <> ALL (SELECT id FROM wanted)),
+    written AS (
+        INSERT INTO reminders (id, task_id, user_id, position, minutes_before, at, fire_at, state, created_at)
+        SELECT w.id, $1, $2, w.position, w.minutes_before, ts_from_us(w.at_us), ts_from_us(w.fire_at_us),
+               w.state, ts_from_us($4)
+          FROM wanted w
+         WHERE $3::bool
+        ON CONFLICT (id) DO UPDATE SET position = excluded.position)";
+
+/// Creates a task from a validated draft; its reminders get fresh ids.
+pub fn insert(db: &impl Db, user_id: &str, id: Uuid, draft: &TaskDraft, now: Instant) -> Result<Task, DbError> {
+    let task = Task {
+        id,
+        user_id: user_id.to_owned(),
+        title: draft.title.clone(),
+        description: draft.description.clone(),
+        priority: draft.priority,
+        tags: draft.tags.clone(),
+        status: Status::Open,
+        due_at: draft.due_at,
+        timezone: draft.timezone,
+        recurrence: draft.recurrence.clone(),
+        series_id: draft.recurrence.as_ref().map(|_| id),
+        occurrence: 0,
+        reminders: fresh_reminders(&draft.reminders, draft.due_at, &[], Status::Open),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    db.execute(
+        &format!(
+            "WITH task AS (
+                INSERT INTO tasks (id, user_id, title, description, priority, tags, status, due_at, timezone,
+                                   recurrence, series_id, occurrence, version, created_at, updated_at)
+                VALUES ($1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, 0, 1,
+                        ts_from_us($4), ts_from_us($4))
+                RETURNING id),
+             {REPLACE_REMINDERS}
+             SELECT 1 FROM task"
+        ),
+        &[
+            Param::Uuid(id.to_string()),
+            Param::Str(user_id.to_owned()),
+            Param::Bool(!task.reminders.is_empty()),
+            Param::Int64(now.micros()),
+            Param::Jsonb(reminders_json(&task.reminders)),
+            Param::Str(task.title.as_str().to_owned()),
+            Param::Str(task.description.as_str().to_owned()),
+            Param::Int32(task.priority.rank()),
+            Param::ArrayStr(task.tags.to_strings().into_iter().map(Some).collect()),
+            task.due_at.map_or(Param::Null, |d| Param::Int64(d.micros())),
+            Param::Str(task.timezone.name().to_owned()),
+            task.recurrence.as_ref().map_or(Param::Null, |r| Param::Str(r.as_str().to_owned())),
+            task.series_id.map_or(Param::Null, |s| Param::Uuid(s.to_string())),
+        ],
+    )?;
+    Ok(task)
+}
+
+/// The user's task, or `None` when it does not exist or belongs to someone else.
+pub fn get(db: &impl Db, user_id: &str, id: Uuid) -> Result<Option<Task>, DbError> {
+    fetch_one(db, user_id, id, "")
+}
+
+/// Like [`get`], and locks the row until the transaction ends, so concurrent
+/// writers of one task take turns and its versions and events stay in order.
+pub fn get_for_update(db: &impl Db, user_id: &str, id: Uuid) -> Result<Option<Task>, DbError> {
+    fetch_one(db, user_id, id, "FOR UPDATE OF t")
+}
+
+fn fetch_one(db: &impl Db, user_id: &str, id: Uuid, lock: &str) -> Result<Option<Task>, DbError> {
+    let rows = db.query(
+        &format!("SELECT {COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2 {lock}"),
+        &[Param::Uuid(id.to_string()), Param::Str(user_id.to_owned())],
+    )?;
+    rows.first().map(|row| task_from_row(&row)).transpose()
+}
+
+/// Writes `draft` over `current` (which the caller locked), bumping the version.
+/// Reminders whose schedule did not change keep their id and state.
+pub fn update(db: &impl Db, current: &Task, draft: &TaskDraft, now: Instant) -> Result<Task, DbError> {
+    let reminders = fresh_reminders(&draft.reminders, draft.due_at, &current.reminders, current.status);
+    let reminders_changed = reminders != current.reminders;
+    let task = Task {
+        title: draft.title.clone(),
+        description: draft.description.clone(),
+        priority: draft.priority,
+        tags: draft.tags.clone(),
+        due_at: draft.due_at,
+        timezone: draft.timezone,
+        recurrence: draft.recurrence.clone(),
+        series_id: current.series_id.or(draft.recurrence.as_ref().map(|_| current.id)),
+        reminders,
+        version: current.version + 1,
+        updated_at: now,
+        ..current.clone()
+    };
+    db.execute(
+        &format!(
+            "WITH task AS (
+                UPDATE tasks SET title = $6, description = $7, priority = $8, tags = $9, due_at = ts_from_us($10),
+                                 timezone = $11, recurrence = $12, series_id = $13, version = version + 1,
+                                 updated_at = ts_from_us($4)
+                 WHERE id = $1 AND user_id = $2
+                RETURNING id),
+             {REPLACE_REMINDERS}
+             SELECT 1 FROM task"
+        ),
+        &[
+            Param::Uuid(task.id.to_string()),
+            Param::Str(task.user_id.clone()),
+            Param::Bool(reminders_changed),
+            Param::Int64(now.micros()),
+            Param::Jsonb(reminders_json(&task.reminders)),
+            Param::Str(task.title.as_str().to_owned()),
+            Param::Str(task.description.as_str().to_owned()),
+            Param::Int32(task.priority.rank()),
+            Param::ArrayStr(task.tags.to_strings().into_iter().map(Some).collect()),
+            task.due_at.map_or(Param::Null, |d| Param::Int64(d.micros())),
+            Param::Str(task.timezone.name().to_owned()),
+            task.recurrence.as_ref().map_or(Param::Null, |r| Param::Str(r.as_str().to_owned())),
+            task.series_id.map_or(Param::Null, |s| Param::Uuid(s.to_string())),
+        ],
+    )?;
+    Ok(task)
+}
+
+/// Completes or reopens `current` (locked by the caller). Completing cancels
+/// the reminders still pending; reopening re-arms them.
+pub fn set_status(db: &impl Db, current: &Task, status: Status, now: Instant) -> Result<Task, DbError> {
+    let (from, to) = match status {
+        Status::Completed(_) => (ReminderState::Pending, ReminderState::Cancelled),
+        Status::Open => (ReminderState::Cancelled, ReminderState::Pending),
+    };
+    db.execute(
+        "WITH task AS (
+            UPDATE tasks SET status = $3, completed_at = ts_from_us($4), version = version + 1,
+                             updated_at = ts_from_us($5)
+             WHERE id = $1 AND user_id = $2
+            RETURNING id)
+         UPDATE reminders SET state = $7
+          WHERE task_id = (SELECT id FROM task) AND state = $6 AND fire_at IS NOT NULL",
+        &[
+            Param::Uuid(current.id.to_string()),
+            Param::Str(current.user_id.clone()),
+            Param::Str(status.as_str().to_owned()),
+            status.completed_at().map_or(Param::Null, |at| Param::Int64(at.micros())),
+            Param::Int64(now.micros()),
+            Param::Str(from.as_str().to_owned()),
+            Param::Str(to.as_str().to_owned()),
+        ],
+    )?;
+    let reminders = current
+        .reminders
+        .iter()
+        .map(|r| Reminder {
+            state: if r.state == from && r.fire_at.is_some() { to } else { r.state },
+            ..r.clone()
+        })
+        .collect();
+    Ok(Task {
+        status,
+        reminders,
+        version: current.version + 1,
+        updated_at: now,
+        ..current.clone()
+    })
+}
+
+/// Deletes the task (its reminders go with it).
+pub fn delete(db: &impl Db, user_id: &str, id: Uuid) -> Result<bool, DbError> {
+    let deleted = db.execute(
+        "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
+        &[Param::Uuid(id.to_string()), Param::Str(user_id.to_owned())],
+    )?;
+    Ok(deleted > 0)
+}
+
+/// Reminders for `specs`, reusing the id and state of an existing reminder with
+/// the same schedule, so an edit that does not touch a reminder does not re-send it.
+fn fresh_reminders(specs: &[ReminderSpec], due: Option<Instant>, existing: &[Reminder], status: Status) -> Vec<Reminder> {
+    let mut unused: Vec<&Reminder> = existing.iter().collect();
+    specs
+        .iter()
+        .map(|spec| {
+            let fire_at = spec.fire_at(due);
+            if let Some(pos) = unused.iter().position(|r| r.spec == *spec && r.fire_at == fire_at) {
+                return unused.remove(pos).clone();
+            }
+            let state = match status {
+                Status::Open => ReminderState::Pending,
+                Status::Completed(_) => ReminderState::Cancelled,
+            };
+            Reminder {
+                id: Uuid::new_v4(),
+                spec: *spec,
+                fire_at,
+                state,
+            }
+        })
+        .collect()
+}
+
+fn reminders_json(reminders: &[Reminder]) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = reminders
+        .iter()
+        .enumerate()
+        .map(|(position, r)| {
+            let (minutes_before, at_us) = match r.spec {
+                ReminderSpec::Before { minutes } => (Some(minutes), None),
+                ReminderSpec::At(at) => (None, Some(at.micros())),
+            };
+            serde_json::json!({
+                "id": r.id,
+                "position": position,
+                "minutes_before": minutes_before,
+                "at_us": at_us,
+                "fire_at_us": r.fire_at.map(Instant::micros),
+                "state": r.state.as_str(),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&items).unwrap_or_else(|_| b"[]".to_vec())
+}
+
+#[derive(serde::Deserialize)]
+struct StoredReminder {
+    id: Uuid,
+    minutes_before: Option<i32>,
+    at_us: Option<i64>,
+    fire_at_us: Option<i64>,
+    state: String,
+}
+
+fn task_from_row(row: &Row<'_>) -> Result<Task, DbError> {
+    let bad = |what: &str| DbError::Decode(format!("stored task has an invalid {what}"));
+    let id = parse_uuid(&row.str("id")?)?;
+    let priority = Priority::from_rank(row.i64("priority")?).ok_or_else(|| bad("priority"))?;
+    let status = match (row.str("status")?.as_str(), row.opt_i64("completed_at_us")?) {
+        ("open", _) => Status::Open,
+        ("completed", Some(at)) => Status::Completed(Instant::from_micros(at)),
+        _ => return Err(bad("status")),
+    };
+    let timezone = TimeZone::parse(&row.str("timezone")?).map_err(|_| bad("timezone"))?;
+    let stored: Vec<StoredReminder> =
+        serde_json::from_slice(&row.json("reminders")?).map_err(|e| DbError::Decode(e.to_string()))?;
+    let reminders = stored
+        .into_iter()
+        .map(|r| {
+            let spec = match (r.minutes_before, r.at_us) {
+                (Some(minutes), None) => ReminderSpec::Before { minutes },
+                (None, Some(at)) => ReminderSpec::At(Instant::from_micros(at)),
+                _ => return Err(bad("reminder")),
+            };
+            Ok(Reminder {
+                id: r.id,
+                spec,
+                fire_at: r.fire_at_us.map(Instant::from_micros),
+                state: ReminderState::parse(&r.state).ok_or_else(|| bad("reminder state"))?,
+            })
+        })
+        .collect::<Result<_, DbError>>()?;
+    Ok(Task {
+        id,
+        user_id: row.str("user_id")?,
+        title: Title::from_stored(row.str("title")?),
+        description: Description::from_stored(row.str("description")?),
+        priority,
+        tags: Tags::from_stored(row.str_array("tags")?),
+        status,
+        due_at: row.opt_i64("due_at_us")?.map(Instant::from_micros),
+        timezone,
+        recurrence: row.opt_str("recurrence")?.map(Recurrence::from_stored),
+        series_id: row.opt_str("series_id")?.map(|s| parse_uuid(&s)).transpose()?,
+        occurrence: i32::try_from(row.i64("occurrence")?).map_err(|_| bad("occurrence"))?,
+        reminders,
+        version: row.i64("version")?,
+        created_at: Instant::from_micros(row.i64("created_at_us")?),
+        updated_at: Instant::from_micros(row.i64("updated_at_us")?),
+    })
+}
+
+fn parse_uuid(raw: &str) -> Result<Uuid, DbError> {
+    Uuid::parse_str(raw).map_err(|e| DbError::Decode(format!("invalid uuid {raw:?}: {e}")))
+}
+
+// ---------------------------------------------------------------------------
+// Listing
+// ---------------------------------------------------------------------------
+
+/// Which tasks by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    #[default]
+    Open,
+    Completed,
+    All,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    DueAt,
+    Priority,
+    CreatedAt,
+    UpdatedAt,
+    Title,
+    /// Search rank, best first; only with a search.
+    Relevance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+/// Where the previous page ended: the last task's sort key and id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    /// A due date; `None` is "no due date", which sorts last either way.
+    Due(Option<i64>, Uuid),
+    Int(i64, Uuid),
+    Text(String, Uuid),
+    Rank(f32, Uuid),
+}
+
+/// A list request, already validated.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// Words to match as prefixes, all of them (letters and digits only).
+    pub words: Vec<String>,
+    pub status: StatusFilter,
+    pub priorities: Vec<Priority>,
+    pub all_tags: Vec<Tag>,
+    pub any_tags: Vec<Tag>,
+    pub due_before: Option<Instant>,
+    pub due_after: Option<Instant>,
+    pub overdue: Option<bool>,
+    pub has_due: Option<bool>,
+    pub recurring: Option<bool>,
+    pub sort: Sort,
+    pub limit: usize,
+    pub after: Option<After>,
+    pub now: Instant,
+}
+
+/// One page of tasks and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub tasks: Vec<Task>,
+    pub next: Option<After>,
+}
+
+struct Params(Vec<Param>);
+
+impl Params {
+    fn push(&mut self, p: Param) -> String {
+        self.0.push(p);
+        format!("${}", self.0.len())
+    }
+}
+
+fn tags_param(tags: &[Tag]) -> Param {
+    Param::ArrayStr(tags.iter().map(|t| Some(t.as_str().to_owned())).collect())
+}
+
+/// Lists the user's tasks with keyset pagination: each page continues strictly
+/// after the last row of the previous one in a total order (sort key, id), so
+/// tasks added or removed meanwhile never shift a page, and no rows are skipped
+/// over with OFFSET.
+pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError> {
+    let mut p = Params(Vec::new());
+    let user = p.push(Param::Str(user_id.to_owned()));
+    let mut filters = vec![format!("t.user_id = {user}")];
+    let mut from = "tasks t".to_owned();
+    let mut rank = "0::real".to_owned();
+    if !q.words.is_empty() {
+        let tsquery: Vec<String> = q.words.iter().map(|w| format!("{w}:*")).collect();
+        let query = p.push(Param::Str(tsquery.join(" & ")));
+        from = format!("tasks t, to_tsquery('simple', {query}) query");
+        filters.push("t.search @@ query".to_owned());
+        rank = "ts_rank(t.search, query)".to_owned();
+    }
+    match q.status {
+        StatusFilter::Open => filters.push("t.status = 'open'".to_owned()),
+        StatusFilter::Completed => filters.push("t.status = 'completed'".to_owned()),
+        StatusFilter::All => {}
+    }
+    if !q.priorities.is_empty() {
+        let ranks: Vec<Option<String>> = q.priorities.iter().map(|p| Some(p.rank().to_string())).collect();
+        let list = p.push(Param::ArrayStr(ranks));
+        filters.push(format!("t.priority = ANY(({list}::text[])::int[])"));
+    }
+    if !q.all_tags.is_empty() {
+        let tags = p.push(tags_param(&q.all_tags));
+        filters.push(format!("t.tags @> {tags}::text[]"));
+    }
+    if !q.any_tags.is_empty() {
+        let tags = p.push(tags_param(&q.any_tags));
+        filters.push(format!("t.tags && {tags}::text[]"));
+    }
+    if let Some(before) = q.due_before {
+        let at = p.push(Param::Int64(before.micros()));
+        filters.push(format!("t.due_at < ts_from_us({at})"));
+    }
+    if let Some(after) = q.due_after {
+        let at = p.push(Param::Int64(after.micros()));
+        filters.push(format!("t.due_at >= ts_from_us({at})"));
+    }
+    if let Some(overdue) = q.overdue {
+        let now = p.push(Param::Int64(q.now.micros()));
+        let is_overdue = format!("(t.status = 'open' AND t.due_at < ts_from_us({now}))");
+        filters.push(if overdue { is_overdue } else { format!("NOT coalesce({is_overdue}, false)") });
+    }
+    if let Some(has_due) = q.has_due {
+        filters.push(format!("t.due_at IS {}NULL", if has_due { "NOT " } else { "" }));
+    }
+    if let Some(recurring) = q.recurring {
+        filters.push(format!("t.recurrence IS {}NULL", if recurring { "NOT " } else { "" }));
+    }
+
+    let desc = q.sort.descending;
+    let (key, cursor_column) = match q.sort.field {
+        SortField::DueAt if desc => ("coalesce(t.due_at, '-infinity'::timestamptz)".to_owned(), "due_at_us"),
+        SortField::DueAt => ("coalesce(t.due_at, 'infinity'::timestamptz)".to_owned(), "due_at_us"),
+        SortField::Priority => ("t.priority".to_owned(), "priority"),
+        SortField::CreatedAt => ("t.created_at".to_owned(), "created_at_us"),
+        SortField::UpdatedAt => ("t.updated_at".to_owned(), "updated_at_us"),
+        SortField::Title => ("lower(t.title)".to_owned(), "sort_title"),
+        SortField::Relevance => (rank.clone(), "rank"),
+    };
+    if let Some(after) = &q.after {
+        let (value, id) = match after {
+            After::Due(due, id) => {
+                let none = if desc { "'-infinity'::timestamptz" } else { "'infinity'::timestamptz" };
+                let at = p.push(due.map_or(Param::Null, Param::Int64));
+                (format!("coalesce(ts_from_us({at}), {none})"), id)
+            }
+            After::Int(v, id) if matches!(q.sort.field, SortField::CreatedAt | SortField::UpdatedAt) => {
+                (format!("ts_from_us({})", p.push(Param::Int64(*v))), id)
+            }
+            After::Int(v, id) => (format!("{}::int8", p.push(Param::Int64(*v))), id),
+            After::Text(v, id) => (p.push(Param::Str(v.clone())), id),
+            After::Rank(v, id) => (format!("{}::float8::real", p.push(Param::Float64(f64::from(*v)))), id),
+        };
+        let id = p.push(Param::Uuid(id.to_string()));
+        let op = if desc { "<" } else { ">" };
+        filters.push(format!("({key}, t.id) {op} ({value}, {id})"));
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    let limit = p.push(Param::Int64(i64::try_from(q.limit).unwrap_or(100) + 1));
+    let sql = format!(
+        "SELECT {COLUMNS}, lower(t.title) AS sort_title, {rank} AS rank
+           FROM {from}
+          WHERE {}
+          ORDER BY {key} {dir}, t.id {dir}
+          LIMIT {limit}",
+        filters.join(" AND ")
+    );
+    let rows = db.query(&sql, &p.0)?;
+    let mut tasks = Vec::with_capacity(rows.len());
+    let mut last_key = None;
+    for row in rows.iter().take(q.limit) {
+        let task = task_from_row(&row)?;
+        last_key = Some(match cursor_column {
+            "due_at_us" => After::Due(task.due_at.map(Instant::micros), task.id),
+            "sort_title" => After::Text(row.str("sort_title")?, task.id),
+            "rank" => After::Rank(row.f64("rank")? as f32, task.id),
+            column => After::Int(row.i64(column)?, task.id),
+        });
+        tasks.push(task);
+    }
+    let next = if rows.len() > q.limit { last_key } else { None };
+    Ok(Page { tasks, next })
+}
+
+/// The user's tasks carrying `tag`, locked for the rest of the transaction.
+pub fn with_tag_for_update(db: &impl Db, user_id: &str, tag: &Tag) -> Result<Vec<Task>, DbError> {
+    let rows = db.query(
+        &format!(
+            "SELECT {COLUMNS} FROM tasks t
+              WHERE t.user_id = $1 AND t.tags @> ARRAY[$2::text]
+              ORDER BY t.id
+                FOR UPDATE OF t"
+        ),
+        &[Param::Str(user_id.to_owned()), Param::Str(tag.as_str().to_owned())],
+    )?;
+    rows.iter().map(|row| task_from_row(&row)).collect()
+}
+
+/// Gives each task in `changed` its new tags in one statement, bumping versions.
+/// Returns the tasks as stored.
+pub fn retag(db: &impl Db, changed: Vec<(Task, Tags)>, now: Instant) -> Result<Vec<Task>, DbError> {
+    let Some((first, _)) = changed.first() else {
+        return Ok(Vec::new());
+    };
+    let user_id = first.user_id.clone();
+    let items: Vec<serde_json::Value> = changed
+        .iter()
+        .map(|(task, tags)| serde_json::json!({ "id": task.id, "tags": tags.to_strings() }))
+        .collect();
+    let body = serde_json::to_vec(&items).map_err(|e| DbError::Conversion(e.to_string()))?;
+    db.execute(
+        "UPDATE tasks t
+            SET tags = ARRAY(SELECT jsonb_array_elements_text(x.tags)), version = t.version + 1,
+                updated_at = ts_from_us($3)
+           FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, tags jsonb)
+          WHERE t.id = x.id AND t.user_id = $1",
+        &[Param::Str(user_id), Param::Jsonb(body), Param::Int64(now.micros())],
+    )?;
+    Ok(changed
+        .into_iter()
+        .map(|(task, tags)| Task {
+            tags,
+            version: task.version + 1,
+            updated_at: now,
+            ..task
+        })
+        .collect())
+}
