@@ -252,45 +252,39 @@ fn every_component_has_triggers_of_exactly_one_kind() {
             )),
             None => problems.push(format!("a [[trigger.{kind}]] has no component")),
         }
-        match kind.as_str() {
-            "http" => {
-                if entry.get("route").is_none() {
-                    problems.push(format!(
-                        "a [[trigger.http]] for {:?} has no route",
-                        entry.get("component")
-                    ));
-                }
+        let component = entry
+            .get("component")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        // The fields each trigger kind cannot do without.
+        let required: &[&str] = match kind.as_str() {
+            "http" => &["route"],
+            "redis" => &["channel"],
+            "cron" => &["cron_expression"],
+            _ => &[],
+        };
+        for field in required {
+            let present = match entry.get(*field) {
+                Some(Value::String(text)) => !text.is_empty(),
+                Some(_) => true,
+                None => false,
+            };
+            if !present {
+                problems.push(format!(
+                    "the [[trigger.{kind}]] of {component} has no {field}"
+                ));
             }
-            "redis" => {
-                if entry
-                    .get("channel")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-                {
-                    problems.push("a [[trigger.redis]] has no channel".to_owned());
-                }
-                let app_address = manifest
-                    .get("application")
-                    .and_then(|a| a.get("trigger"))
-                    .and_then(|t| t.get("redis"))
-                    .and_then(|r| r.get("address"));
-                if entry.get("address").is_none() && app_address.is_none() {
-                    problems.push(
-                        "a [[trigger.redis]] has no address and there is no [application.trigger.redis] address"
-                            .to_owned(),
-                    );
-                }
-            }
-            "cron" => {
-                if entry
-                    .get("cron_expression")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-                {
-                    problems.push("a [[trigger.cron]] has no cron_expression".to_owned());
-                }
-            }
-            _ => {}
+        }
+        let app_redis_address = manifest
+            .get("application")
+            .and_then(|a| a.get("trigger"))
+            .and_then(|t| t.get("redis"))
+            .and_then(|r| r.get("address"));
+        if kind == "redis" && entry.get("address").is_none() && app_redis_address.is_none() {
+            problems.push(format!(
+                "the [[trigger.redis]] of {component} has no address and there is no \
+                 [application.trigger.redis] address"
+            ));
         }
     }
     for name in declared.keys() {

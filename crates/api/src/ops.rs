@@ -16,6 +16,7 @@ use crate::{openapi, settings, Ctx, Request, Response};
 pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/healthz" },
     Route { method: "GET", path: "/readyz" },
+    Route { method: "GET", path: "/metrics" },
     Route { method: "POST", path: "/admin/migrate" },
     Route { method: "GET", path: "/admin/dead-letters" },
     Route { method: "POST", path: "/admin/dead-letters/{id}/replay" },
@@ -29,6 +30,7 @@ pub fn dispatch<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, matched
     match (matched.route.method, matched.route.path) {
         ("GET", "/healthz") => Ok(json(StatusCode::OK, &json!({ "status": "ok" }))),
         ("GET", "/readyz") => ready(ctx),
+        ("GET", "/metrics") => metrics(ctx),
         ("GET", "/api/openapi.json") => Ok(json(StatusCode::OK, &openapi::document())),
         ("POST", "/admin/migrate") => {
             admin()?;
@@ -69,6 +71,30 @@ fn ready<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError>
         Err(err) => format!("the database is unreachable: {err}"),
     };
     Err(ApiError::Unavailable(reason))
+}
+
+/// Prometheus text exposition of the event-flow gauges.
+fn metrics<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
+    let g = spindle_storage::metrics::gauges(ctx.db)?;
+    let gauges: [(&str, &str, String); 4] = [
+        ("spindle_outbox_pending", "Events not yet processed by every consumer.", g.outbox_pending.to_string()),
+        (
+            "spindle_outbox_oldest_pending_seconds",
+            "Age of the oldest event not yet processed by every consumer.",
+            g.outbox_oldest_pending_seconds.to_string(),
+        ),
+        ("spindle_dead_letters_open", "Dead-lettered events not replayed.", g.dead_letters_open.to_string()),
+        ("spindle_reminders_overdue", "Reminders past their time and still pending.", g.reminders_overdue.to_string()),
+    ];
+    let body: String = gauges
+        .iter()
+        .map(|(name, help, value)| format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"))
+        .collect();
+    http::Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
+        .body(body.into_bytes())
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn migrate<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod dead_letters;
 pub mod idempotency;
+pub mod metrics;
 pub mod migrations;
 pub mod outbox;
 pub mod processed;
