@@ -143,6 +143,11 @@ impl App {
         rows.first().expect("a count row").i64("n").expect("an integer n")
     }
 
+    /// Runs a statement that sets up a situation (e.g. makes events due now).
+    pub fn conn_execute(&self, sql: &str) {
+        self.conn.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// The types of the outbox events of `task_id`, in sequence order.
     pub fn events_of(&self, task_id: &str) -> Vec<String> {
         let rows = self
