@@ -19,6 +19,8 @@ CREATE TABLE outbox (
 
 CREATE INDEX outbox_user_seq ON outbox (user_id, seq);
 CREATE INDEX outbox_task_seq ON outbox (task_id, seq);
+-- The relay claims due events in (next_attempt_at, seq) order, each claim of a tick
+-- starting after the last (keyset), so it reads only due rows.
 CREATE INDEX outbox_pending  ON outbox (next_attempt_at, seq) WHERE delivered_at IS NULL AND dead_at IS NULL;
 
 CREATE TABLE processed_events (

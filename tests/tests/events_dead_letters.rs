@@ -13,7 +13,7 @@ use spindle_events::relay::{self, DeadLetterNotice};
 use spindle_events::{audit, dlq_channel};
 use spindle_native::testing::{TestDb, TestRedis};
 use spindle_native::RedisPublisher;
-use spindle_ports::{Db, Param};
+use spindle_ports::Param;
 
 const QUIET: Duration = Duration::from_millis(300);
 
@@ -30,10 +30,20 @@ fn a_poison_event_is_dead_lettered_after_its_attempts_while_the_events_behind_it
     let settings = relay_settings(&channel, MAX_ATTEMPTS);
 
     let task_id = uuid::Uuid::new_v4();
-    let before = append(&db, &channel, &task_event(USER, task_id, EventType::TaskCreated, "a"));
+    let before = append(
+        &db,
+        &channel,
+        &task_event(USER, task_id, EventType::TaskCreated, "a"),
+    );
     let poison = append(&db, &channel, &poison_event(USER, task_id));
     let after: Vec<i64> = (0..3)
-        .map(|i| append(&db, &channel, &task_event(USER, task_id, EventType::TaskUpdated, &format!("b{i}"))))
+        .map(|i| {
+            append(
+                &db,
+                &channel,
+                &task_event(USER, task_id, EventType::TaskUpdated, &format!("b{i}")),
+            )
+        })
         .collect();
 
     let mut poison_deliveries = 0;
@@ -46,7 +56,10 @@ fn a_poison_event_is_dead_lettered_after_its_attempts_while_the_events_behind_it
             let seq = envelope_of(&message).seq().unwrap();
             match audit::handle(&db, &message) {
                 Ok(Outcome::Processed | Outcome::Duplicate) => assert_ne!(seq, poison),
-                Err(HandlerError::Effect { source: audit::AuditError::MissingTask { .. }, .. }) => {
+                Err(HandlerError::Effect {
+                    source: audit::AuditError::MissingTask { .. },
+                    ..
+                }) => {
                     assert_eq!(seq, poison);
                     poison_deliveries += 1;
                 }
@@ -55,13 +68,24 @@ fn a_poison_event_is_dead_lettered_after_its_attempts_while_the_events_behind_it
         }
     }
 
-    assert_eq!(poison_deliveries, MAX_ATTEMPTS, "the poison event is delivered max_attempts times");
+    assert_eq!(
+        poison_deliveries, MAX_ATTEMPTS,
+        "the poison event is delivered max_attempts times"
+    );
     assert_eq!(dead_lettered, 1);
     let history = audit::history(&db, USER, task_id, None, 10).unwrap();
     let recorded: Vec<i64> = history.iter().rev().map(|entry| entry.seq).collect();
-    assert_eq!(recorded, [vec![before], after.clone()].concat(), "the events around the poison flowed");
     assert_eq!(
-        count(&db, "SELECT count(*)::int8 AS n FROM outbox WHERE delivered_at IS NOT NULL", &[]),
+        recorded,
+        [vec![before], after.clone()].concat(),
+        "the events around the poison flowed"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*)::int8 AS n FROM outbox WHERE delivered_at IS NOT NULL",
+            &[]
+        ),
         4
     );
 
@@ -73,10 +97,18 @@ fn a_poison_event_is_dead_lettered_after_its_attempts_while_the_events_behind_it
     assert_eq!(letter.channel, channel);
     assert_eq!(letter.event_type, "task.updated");
     assert!(letter.reason.contains("audit"), "{}", letter.reason);
-    assert!(letter.reason.contains("no `task`"), "the reason quotes the consumer's error: {}", letter.reason);
-    assert_eq!(letter.envelope["sequence"], spindle_domain::event::format_sequence(poison));
+    assert!(
+        letter.reason.contains("no `task`"),
+        "the reason quotes the consumer's error: {}",
+        letter.reason
+    );
+    assert_eq!(
+        letter.envelope["sequence"],
+        spindle_domain::event::format_sequence(poison)
+    );
 
-    let notice: DeadLetterNotice = serde_json::from_slice(&receive(&dlq, 1, QUIET * 10).remove(0)).unwrap();
+    let notice: DeadLetterNotice =
+        serde_json::from_slice(&receive(&dlq, 1, QUIET * 10).remove(0)).unwrap();
     assert_eq!((notice.dead_letter_id, notice.seq), (letter.id, poison));
     assert_eq!(notice.reason, letter.reason);
     assert_eq!(notice.event["id"], letter.envelope["id"]);
@@ -118,13 +150,19 @@ fn replaying_a_dead_letter_publishes_its_event_again_with_fresh_attempts_once() 
         ),
         1
     );
-    assert!(dead_letters::list(&db, 0, 10).unwrap().is_empty(), "a replayed letter is no longer open");
+    assert!(
+        dead_letters::list(&db, 0, 10).unwrap().is_empty(),
+        "a replayed letter is no longer open"
+    );
 
     match dead_letters::replay(&db, &publisher, letter.id) {
         Err(ReplayError::AlreadyReplayed { id, .. }) => assert_eq!(id, letter.id),
         other => panic!("a second replay must be refused, got {other:?}"),
     }
-    assert!(drain(&events, QUIET).is_empty(), "the refused replay published nothing");
+    assert!(
+        drain(&events, QUIET).is_empty(),
+        "the refused replay published nothing"
+    );
     match dead_letters::replay(&db, &publisher, letter.id + 1000) {
         Err(ReplayError::NotFound { .. }) => {}
         other => panic!("an unknown id must be NotFound, got {other:?}"),
@@ -158,8 +196,13 @@ fn dead_letters_are_listed_in_pages_oldest_first() {
     let rest = dead_letters::list(&db, first.last().unwrap().id, 3).unwrap();
     let listed: Vec<i64> = first.iter().chain(&rest).map(|letter| letter.seq).collect();
     assert_eq!(listed, seqs);
-    assert!(first.iter().all(|letter| letter.reason.contains("no error recorded")),
-        "no consumer ran, so no error is quoted: {:?}", first[0].reason);
+    assert!(
+        first
+            .iter()
+            .all(|letter| letter.reason.contains("no error recorded")),
+        "no consumer ran, so no error is quoted: {:?}",
+        first[0].reason
+    );
 }
 
 #[test]
@@ -172,7 +215,10 @@ fn a_message_that_is_not_an_envelope_is_refused_as_malformed_and_left_unprocesse
             other => panic!("expected Malformed, got {other:?}"),
         }
     }
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM processed_events", &[]), 0);
+    assert_eq!(
+        count(&db, "SELECT count(*)::int8 AS n FROM processed_events", &[]),
+        0
+    );
 }
 
 #[test]
@@ -182,9 +228,18 @@ fn a_reminder_due_event_is_acknowledged_without_touching_the_history() {
     let mut event = task_event(USER, uuid::Uuid::new_v4(), EventType::ReminderDue, "x");
     event.data = serde_json::json!({ "reminder": { "id": uuid::Uuid::new_v4().to_string() } });
     let seq = append(&db, "unused", &event);
-    let message = spindle_storage::outbox::undelivered(&db, &[seq]).unwrap().remove(0).payload;
+    let message = spindle_storage::outbox::undelivered(&db, &[seq])
+        .unwrap()
+        .remove(0)
+        .payload;
 
     assert_eq!(audit::handle(&db, &message).unwrap(), Outcome::Processed);
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM audit_log", &[]), 0);
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM processed_events", &[]), 1);
+    assert_eq!(
+        count(&db, "SELECT count(*)::int8 AS n FROM audit_log", &[]),
+        0
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*)::int8 AS n FROM processed_events", &[]),
+        1
+    );
 }

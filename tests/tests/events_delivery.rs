@@ -60,7 +60,9 @@ fn an_event_published_after_commit_reaches_a_subscriber_and_is_audited_once() {
     make_everything_due(&db);
     let tick = relay::tick(&db, &publisher, &relay_settings(&channel, 8)).unwrap();
     assert_eq!((tick.claimed, tick.published), (0, 0));
-    assert!(subscription.recv_timeout(Duration::from_millis(200)).is_none());
+    assert!(subscription
+        .recv_timeout(Duration::from_millis(200))
+        .is_none());
 }
 
 #[test]
@@ -75,14 +77,29 @@ fn events_written_while_redis_is_unreachable_are_all_delivered_by_the_relay() {
 
     let mut event_ids = Vec::new();
     for i in 0..WRITES {
-        let event = task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, &format!("task {i}"));
+        let event = task_event(
+            USER,
+            uuid::Uuid::new_v4(),
+            EventType::TaskCreated,
+            &format!("task {i}"),
+        );
         let seq = append(&db, &channel, &event);
         let report = publish::after_commit(&db, &dead_redis, &[seq]);
         assert_eq!(report.left_for_relay, vec![seq]);
-        assert!(matches!(report.problem, Some(publish::PublishProblem::Bus(_))), "{report:?}");
+        assert!(
+            matches!(report.problem, Some(publish::PublishProblem::Bus(_))),
+            "{report:?}"
+        );
         event_ids.push(event.id);
     }
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM outbox WHERE published_at IS NULL", &[]), WRITES as i64);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*)::int8 AS n FROM outbox WHERE published_at IS NULL",
+            &[]
+        ),
+        WRITES as i64
+    );
 
     // A tick while Redis is still down publishes nothing and spends no attempt,
     // however often it runs: an outage never dead-letters events.
@@ -92,7 +109,10 @@ fn events_written_while_redis_is_unreachable_are_all_delivered_by_the_relay() {
         assert!(tick.publish_error.is_some());
         assert_eq!((tick.published, tick.dead_lettered), (0, 0));
     }
-    assert_eq!(count(&db, "SELECT max(attempts)::int8 AS n FROM outbox", &[]), 0);
+    assert_eq!(
+        count(&db, "SELECT max(attempts)::int8 AS n FROM outbox", &[]),
+        0
+    );
 
     let subscription = redis.subscribe(&channel);
     make_everything_due(&db);
@@ -107,25 +127,46 @@ fn events_written_while_redis_is_unreachable_are_all_delivered_by_the_relay() {
     let mut received: Vec<String> = messages.iter().map(|m| envelope_of(m).id).collect();
     received.sort();
     event_ids.sort();
-    assert_eq!(received, event_ids, "every event written during the outage arrives");
+    assert_eq!(
+        received, event_ids,
+        "every event written during the outage arrives"
+    );
 
     let tick = relay::tick(&db, &RedisPublisher::new(redis.url()), &settings).unwrap();
     assert_eq!(tick.delivered, WRITES as u64);
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM outbox WHERE delivered_at IS NOT NULL", &[]), WRITES as i64);
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM audit_log", &[]), WRITES as i64);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*)::int8 AS n FROM outbox WHERE delivered_at IS NOT NULL",
+            &[]
+        ),
+        WRITES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*)::int8 AS n FROM audit_log", &[]),
+        WRITES as i64
+    );
 }
 
 #[test]
 fn the_same_event_delivered_twice_in_a_row_is_audited_once() {
     let test_db = TestDb::new();
     let db = test_db.connect();
-    let event = task_event(USER, uuid::Uuid::new_v4(), EventType::TaskUpdated, "renamed");
+    let event = task_event(
+        USER,
+        uuid::Uuid::new_v4(),
+        EventType::TaskUpdated,
+        "renamed",
+    );
     let seq = append(&db, "unused", &event);
     let message = stored_message(&db, seq);
 
     assert_eq!(audit::handle(&db, &message).unwrap(), Outcome::Processed);
     assert_eq!(audit::handle(&db, &message).unwrap(), Outcome::Duplicate);
-    assert_eq!(count(&db, "SELECT count(*)::int8 AS n FROM audit_log", &[]), 1);
+    assert_eq!(
+        count(&db, "SELECT count(*)::int8 AS n FROM audit_log", &[]),
+        1
+    );
 }
 
 #[test]
@@ -133,7 +174,12 @@ fn the_same_event_delivered_twice_at_once_on_two_connections_is_audited_once() {
     let test_db = TestDb::new();
     let setup = test_db.connect();
     for _ in 0..20 {
-        let event = task_event(USER, uuid::Uuid::new_v4(), EventType::TaskUpdated, "renamed");
+        let event = task_event(
+            USER,
+            uuid::Uuid::new_v4(),
+            EventType::TaskUpdated,
+            "renamed",
+        );
         let message = stored_message(&setup, append(&setup, "unused", &event));
         let barrier = Arc::new(Barrier::new(2));
         let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
@@ -152,7 +198,11 @@ fn the_same_event_delivered_twice_at_once_on_two_connections_is_audited_once() {
         outcomes.sort_by_key(|o| *o == Outcome::Duplicate);
         assert_eq!(outcomes, vec![Outcome::Processed, Outcome::Duplicate]);
         assert_eq!(
-            count(&setup, "SELECT count(*)::int8 AS n FROM audit_log WHERE event_id = $1", &[Param::Uuid(event.id.clone())]),
+            count(
+                &setup,
+                "SELECT count(*)::int8 AS n FROM audit_log WHERE event_id = $1",
+                &[Param::Uuid(event.id.clone())]
+            ),
             1
         );
     }
@@ -162,7 +212,12 @@ fn the_same_event_delivered_twice_at_once_on_two_connections_is_audited_once() {
 fn a_concurrent_duplicate_waits_for_the_first_delivery_and_then_skips_its_effect() {
     let test_db = TestDb::new();
     let setup = test_db.connect();
-    let event = task_event(USER, uuid::Uuid::new_v4(), EventType::TaskUpdated, "renamed");
+    let event = task_event(
+        USER,
+        uuid::Uuid::new_v4(),
+        EventType::TaskUpdated,
+        "renamed",
+    );
     let message = stored_message(&setup, append(&setup, "unused", &event));
     let effects = std::sync::atomic::AtomicUsize::new(0);
 
@@ -191,7 +246,10 @@ fn a_concurrent_duplicate_waits_for_the_first_delivery_and_then_skips_its_effect
     assert_eq!(first.unwrap(), Outcome::Processed);
     let (outcome, waited) = second;
     assert_eq!(outcome.unwrap(), Outcome::Duplicate);
-    assert!(waited >= Duration::from_millis(250), "the duplicate waited only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "the duplicate waited only {waited:?}"
+    );
     assert_eq!(effects.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
@@ -199,7 +257,12 @@ fn a_concurrent_duplicate_waits_for_the_first_delivery_and_then_skips_its_effect
 fn when_the_first_delivery_fails_a_concurrent_duplicate_applies_the_effect_instead() {
     let test_db = TestDb::new();
     let setup = test_db.connect();
-    let event = task_event(USER, uuid::Uuid::new_v4(), EventType::TaskUpdated, "renamed");
+    let event = task_event(
+        USER,
+        uuid::Uuid::new_v4(),
+        EventType::TaskUpdated,
+        "renamed",
+    );
     let message = stored_message(&setup, append(&setup, "unused", &event));
 
     let (first, second) = std::thread::scope(|scope| {
@@ -219,7 +282,9 @@ fn when_the_first_delivery_fails_a_concurrent_duplicate_applies_the_effect_inste
     });
 
     match first {
-        Err(HandlerError::Effect { source, .. }) => assert_eq!(source.to_string(), "the webhook timed out"),
+        Err(HandlerError::Effect { source, .. }) => {
+            assert_eq!(source.to_string(), "the webhook timed out")
+        }
         other => panic!("expected the effect's error, got {other:?}"),
     }
     assert_eq!(second.unwrap(), Outcome::Processed);
@@ -253,8 +318,12 @@ fn two_relay_ticks_at_once_publish_each_event_exactly_once() {
     let reports: Vec<relay::TickReport> = std::thread::scope(|scope| {
         let ticks: Vec<_> = (0..2)
             .map(|_| {
-                let (db, publisher, settings, barrier) =
-                    (test_db.connect(), RedisPublisher::new(redis.url()), &settings, &barrier);
+                let (db, publisher, settings, barrier) = (
+                    test_db.connect(),
+                    RedisPublisher::new(redis.url()),
+                    &settings,
+                    &barrier,
+                );
                 scope.spawn(move || {
                     barrier.wait();
                     relay::tick(&db, &publisher, settings).unwrap()
@@ -264,14 +333,28 @@ fn two_relay_ticks_at_once_publish_each_event_exactly_once() {
         ticks.into_iter().map(|tick| tick.join().unwrap()).collect()
     });
 
-    assert_eq!(reports.iter().map(|r| r.published).sum::<usize>(), EVENTS, "{reports:?}");
-    assert!(reports.iter().all(|r| r.published > 0), "both ticks took part: {reports:?}");
+    assert_eq!(
+        reports.iter().map(|r| r.published).sum::<usize>(),
+        EVENTS,
+        "{reports:?}"
+    );
+    assert!(
+        reports.iter().all(|r| r.published > 0),
+        "both ticks took part: {reports:?}"
+    );
     let messages = receive(&subscription, EVENTS, WAIT);
-    assert!(subscription.recv_timeout(Duration::from_millis(300)).is_none(), "no event is published twice");
+    assert!(
+        subscription
+            .recv_timeout(Duration::from_millis(300))
+            .is_none(),
+        "no event is published twice"
+    );
     let mut per_seq: HashMap<String, usize> = HashMap::new();
     for message in &messages {
         let value: serde_json::Value = serde_json::from_slice(message).unwrap();
-        *per_seq.entry(value["sequence"].as_str().unwrap().to_owned()).or_default() += 1;
+        *per_seq
+            .entry(value["sequence"].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
     assert_eq!(per_seq.len(), EVENTS);
     assert!(per_seq.values().all(|n| *n == 1));
@@ -279,5 +362,41 @@ fn two_relay_ticks_at_once_publish_each_event_exactly_once() {
 
 /// The message the bus would carry for outbox row `seq`.
 fn stored_message(db: &impl Db, seq: i64) -> Vec<u8> {
-    spindle_storage::outbox::undelivered(db, &[seq]).unwrap().remove(0).payload
+    spindle_storage::outbox::undelivered(db, &[seq])
+        .unwrap()
+        .remove(0)
+        .payload
+}
+
+#[test]
+fn redeliveries_back_off_exponentially_up_to_the_cap() {
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let redis = TestRedis::new();
+    let channel = redis.unique_channel("task-events");
+    let publisher = RedisPublisher::new(redis.url());
+    let mut settings = relay_settings(&channel, 10);
+    settings.base_delay = Duration::from_secs(10);
+    settings.max_backoff = Duration::from_secs(40);
+    let seq = append(
+        &db,
+        &channel,
+        &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "a"),
+    );
+
+    let mut waits = Vec::new();
+    for _ in 0..4 {
+        make_everything_due(&db);
+        assert_eq!(
+            relay::tick(&db, &publisher, &settings).unwrap().published,
+            1
+        );
+        let wait = count(
+            &db,
+            "SELECT round(extract(epoch from next_attempt_at - now()))::int8 AS n FROM outbox WHERE seq = $1",
+            &[Param::Int64(seq)],
+        );
+        waits.push(wait);
+    }
+    assert_eq!(waits, vec![10, 20, 40, 40]);
 }

@@ -29,9 +29,19 @@ fn a_reader_paging_while_writers_append_sees_every_event_exactly_once_in_order()
                 let (db, written) = (test_db.connect(), &written);
                 scope.spawn(move || {
                     for i in 0..PER_WRITER {
-                        let event = task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, &format!("{w}-{i}"));
+                        let event = task_event(
+                            USER,
+                            uuid::Uuid::new_v4(),
+                            EventType::TaskCreated,
+                            &format!("{w}-{i}"),
+                        );
                         // Some other user's writes interleave; the feed must not show them.
-                        let noise = task_event("bob", uuid::Uuid::new_v4(), EventType::TaskCreated, "noise");
+                        let noise = task_event(
+                            "bob",
+                            uuid::Uuid::new_v4(),
+                            EventType::TaskCreated,
+                            "noise",
+                        );
                         db.transaction(|tx| {
                             outbox::append(tx, "task-events", &event, None)?;
                             outbox::append(tx, "task-events", &noise, None)?;
@@ -82,14 +92,29 @@ fn the_latest_sequence_is_where_a_new_listener_starts() {
     let test_db = TestDb::new();
     let db = test_db.connect();
     assert_eq!(changes::latest_seq(&db, USER).unwrap(), 0);
-    let first = append(&db, "unused", &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "a"));
-    append(&db, "unused", &task_event("bob", uuid::Uuid::new_v4(), EventType::TaskCreated, "b"));
+    let first = append(
+        &db,
+        "unused",
+        &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "a"),
+    );
+    append(
+        &db,
+        "unused",
+        &task_event("bob", uuid::Uuid::new_v4(), EventType::TaskCreated, "b"),
+    );
     assert_eq!(changes::latest_seq(&db, USER).unwrap(), first);
 
     let from = changes::latest_seq(&db, USER).unwrap();
-    let next = append(&db, "unused", &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "c"));
+    let next = append(
+        &db,
+        "unused",
+        &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "c"),
+    );
     let events = changes::feed(&db, USER, from, 10).unwrap();
-    assert_eq!(events.iter().map(|e| e.seq().unwrap()).collect::<Vec<_>>(), vec![next]);
+    assert_eq!(
+        events.iter().map(|e| e.seq().unwrap()).collect::<Vec<_>>(),
+        vec![next]
+    );
 }
 
 #[test]
@@ -102,15 +127,30 @@ fn waiting_for_changes_returns_as_soon_as_an_event_arrives() {
         scope.spawn(|| {
             std::thread::sleep(Duration::from_millis(500));
             let writer = test_db.connect();
-            append(&writer, "unused", &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "late"));
+            append(
+                &writer,
+                "unused",
+                &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "late"),
+            );
         });
         let started = Instant::now();
-        let events = changes::wait_for(&db, USER, from, 10, Duration::from_secs(10), std::thread::sleep).unwrap();
+        let events = changes::wait_for(
+            &db,
+            USER,
+            from,
+            10,
+            Duration::from_secs(10),
+            std::thread::sleep,
+        )
+        .unwrap();
         (events, started.elapsed())
     });
 
     assert_eq!(events.len(), 1);
-    assert!(took >= Duration::from_millis(450) && took < Duration::from_secs(2), "took {took:?}");
+    assert!(
+        took >= Duration::from_millis(450) && took < Duration::from_secs(2),
+        "took {took:?}"
+    );
 }
 
 #[test]
@@ -126,6 +166,9 @@ fn waiting_for_changes_gives_up_after_the_wait_polling_every_200_ms() {
 
     assert!(events.is_empty());
     let naps = naps.into_inner().unwrap();
-    assert!(naps.iter().all(|nap| *nap <= Duration::from_millis(200)), "{naps:?}");
+    assert!(
+        naps.iter().all(|nap| *nap <= Duration::from_millis(200)),
+        "{naps:?}"
+    );
     assert_eq!(naps.iter().sum::<Duration>(), Duration::from_millis(900));
 }

@@ -25,7 +25,11 @@ fn a_change_made_over_http_reaches_the_audit_handler_through_redis_and_shows_in_
     let task = app.create(&user, json!({ "title": "Plan trip", "priority": "P3" }));
     let id = task["id"].as_str().unwrap().to_owned();
     let uri = format!("/api/tasks/{id}");
-    app.patch(&user, &uri, &json!({ "title": "Plan the trip", "priority": "P1" }));
+    app.patch(
+        &user,
+        &uri,
+        &json!({ "title": "Plan the trip", "priority": "P1" }),
+    );
     app.post(&user, &format!("{uri}/complete"), &json!({}));
 
     let mut mine = Vec::new();
@@ -40,17 +44,30 @@ fn a_change_made_over_http_reaches_the_audit_handler_through_redis_and_shows_in_
     }
     // Delivered twice, the second time in reverse order: still one effect each, in order.
     for message in mine.iter().chain(mine.iter().rev()) {
-        spindle_events::audit::handle(&app.conn, message).expect("the audit handler accepts the event");
+        spindle_events::audit::handle(&app.conn, message)
+            .expect("the audit handler accepts the event");
     }
     let history = app.get(&user, &format!("{uri}/history"));
     assert_eq!(history.status, 200, "{:?}", history.body);
     let items = history.body["items"].as_array().unwrap();
     let types: Vec<&str> = items.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, vec!["task.completed", "task.updated", "task.created"]);
-    assert_eq!(items[1]["changes"]["title"], json!({ "from": "Plan trip", "to": "Plan the trip" }));
-    assert_eq!(items[1]["changes"]["priority"], json!({ "from": "P3", "to": "P1" }));
+    assert_eq!(
+        types,
+        vec!["task.completed", "task.updated", "task.created"]
+    );
+    assert_eq!(
+        items[1]["changes"]["title"],
+        json!({ "from": "Plan trip", "to": "Plan the trip" })
+    );
+    assert_eq!(
+        items[1]["changes"]["priority"],
+        json!({ "from": "P3", "to": "P1" })
+    );
     assert_eq!(items[0]["actor"], user.as_str());
-    assert_eq!(app.get("someone-else", &format!("{uri}/history")).status, 404);
+    assert_eq!(
+        app.get("someone-else", &format!("{uri}/history")).status,
+        404
+    );
 
     // Deleted, the task keeps its history.
     assert_eq!(app.delete(&user, &uri).status, 204);
@@ -75,14 +92,23 @@ fn history_pages_newest_first_without_repeats() {
     loop {
         let page = app.get("alice", &next);
         assert_eq!(page.status, 200, "{:?}", page.body);
-        seen.extend(page.body["items"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()));
+        seen.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].as_i64().unwrap()),
+        );
         match page.body["next_cursor"].as_str() {
             Some(cursor) => next = format!("{uri}/history?limit=3&cursor={cursor}"),
             None => break,
         }
     }
     assert_eq!(seen.len(), 7);
-    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seen:?}"
+    );
 }
 
 #[test]
@@ -91,31 +117,56 @@ fn with_redis_unreachable_writes_succeed_and_the_tick_endpoint_delivers_them_lat
     app.publisher = spindle_native::RedisPublisher::new("redis://127.0.0.1:1");
     let user = unique_user();
     let ids: Vec<String> = (0..5)
-        .map(|i| app.create(&user, json!({ "title": format!("offline {i}") }))["id"].as_str().unwrap().to_owned())
+        .map(|i| {
+            app.create(&user, json!({ "title": format!("offline {i}") }))["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
-    assert_eq!(app.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"), 5);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"),
+        5
+    );
 
     let redis = TestRedis::new();
     let subscription = redis.subscribe("task-events");
     app.publisher = spindle_native::RedisPublisher::new(redis.url());
     // The relay waits a grace period before republishing; make the events due now.
     app.conn_execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'");
-    let tick = http::Request::post("/internal/tick").header("authorization", format!("Bearer {INTERNAL}"));
+    let tick =
+        http::Request::post("/internal/tick").header("authorization", format!("Bearer {INTERNAL}"));
     let resp = app.send(tick.body(Vec::new()).unwrap());
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     assert_eq!(resp.body["published"], 5);
 
     let mut delivered = HashSet::new();
     while delivered.len() < 5 {
-        let message = subscription.recv_timeout(Duration::from_secs(5)).expect("the relay published every event");
+        let message = subscription
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the relay published every event");
         let envelope: Value = serde_json::from_slice(&message).unwrap();
         if envelope["userid"] == user.as_str() {
-            delivered.insert(envelope["subject"].as_str().unwrap().trim_start_matches("tasks/").to_owned());
+            delivered.insert(
+                envelope["subject"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("tasks/")
+                    .to_owned(),
+            );
         }
     }
-    assert_eq!(delivered, ids.into_iter().collect::<HashSet<_>>(), "zero lost");
+    assert_eq!(
+        delivered,
+        ids.into_iter().collect::<HashSet<_>>(),
+        "zero lost"
+    );
 
-    let unauthorised = app.send(http::Request::post("/internal/tick").body(Vec::new()).unwrap());
+    let unauthorised = app.send(
+        http::Request::post("/internal/tick")
+            .body(Vec::new())
+            .unwrap(),
+    );
     assert_eq!(unauthorised.status, 401);
 }
 
@@ -132,7 +183,8 @@ fn the_change_feed_gives_a_reader_every_event_once_while_writers_run() {
                 for i in 0..per_writer {
                     let body = json!({ "title": format!("w{w} t{i}") });
                     let req = app.request("POST", "/api/tasks", Some("alice"), Some(&body));
-                    let resp = app.send_on(&conn, req.body(serde_json::to_vec(&body).unwrap()).unwrap());
+                    let resp =
+                        app.send_on(&conn, req.body(serde_json::to_vec(&body).unwrap()).unwrap());
                     assert_eq!(resp.status, 201);
                 }
             });
@@ -146,7 +198,12 @@ fn the_change_feed_gives_a_reader_every_event_once_while_writers_run() {
                 Some(c) => format!("/api/changes?after={c}&limit=4&wait=1"),
                 None => "/api/changes?limit=4&wait=1".to_owned(),
             };
-            let resp = app.send_on(&conn, app.request("GET", &uri, Some("alice"), None).body(Vec::new()).unwrap());
+            let resp = app.send_on(
+                &conn,
+                app.request("GET", &uri, Some("alice"), None)
+                    .body(Vec::new())
+                    .unwrap(),
+            );
             assert_eq!(resp.status, 200, "{:?}", resp.body);
             for event in resp.body["items"].as_array().unwrap() {
                 seen.push(event["sequence"].as_str().unwrap().parse().unwrap());
@@ -156,9 +213,16 @@ fn the_change_feed_gives_a_reader_every_event_once_while_writers_run() {
         seen
     });
     assert_eq!(seen.len(), writers * per_writer, "every event arrives");
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "in order, none twice: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "in order, none twice: {seen:?}"
+    );
     let bob = app.get("bob", "/api/changes");
-    assert_eq!(bob.body["items"], json!([]), "another user's events stay theirs");
+    assert_eq!(
+        bob.body["items"],
+        json!([]),
+        "another user's events stay theirs"
+    );
 }
 
 #[test]
@@ -174,7 +238,11 @@ fn a_feed_started_at_latest_sees_only_what_happens_next() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["data"]["task"]["title"], "fresh");
     for bad in ["after=xyz", "wait=26", "limit=0", "colour=1"] {
-        assert_eq!(app.get("alice", &format!("/api/changes?{bad}")).status, 400, "{bad}");
+        assert_eq!(
+            app.get("alice", &format!("/api/changes?{bad}")).status,
+            400,
+            "{bad}"
+        );
     }
 }
 
@@ -184,14 +252,17 @@ fn dead_letters_are_listed_and_replayed_through_the_admin_api() {
     let task = app.create("alice", json!({ "title": "poison me" }));
     // An event whose data no handler can use: the audit handler refuses it every time.
     app.conn_execute("UPDATE outbox SET envelope = jsonb_set(envelope, '{data}', '{}'::jsonb)");
-    let message = serde_json::to_vec(&spindle_storage::outbox::feed(&app.conn, "alice", 0, 1).unwrap()[0]).unwrap();
+    let message =
+        serde_json::to_vec(&spindle_storage::outbox::feed(&app.conn, "alice", 0, 1).unwrap()[0])
+            .unwrap();
     assert!(spindle_events::audit::handle(&app.conn, &message).is_err());
 
     let mut app = app;
     app.config = app.config.clone().with("max_delivery_attempts", "2");
     let tick = || {
         app.conn_execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'");
-        let req = http::Request::post("/internal/tick").header("authorization", format!("Bearer {INTERNAL}"));
+        let req = http::Request::post("/internal/tick")
+            .header("authorization", format!("Bearer {INTERNAL}"));
         app.send(req.body(Vec::new()).unwrap())
     };
     for _ in 0..3 {
@@ -210,8 +281,25 @@ fn dead_letters_are_listed_and_replayed_through_the_admin_api() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["task_id"], task["id"]);
     let id = items[0]["id"].as_i64().unwrap();
-    assert_eq!(admin("POST", &format!("/admin/dead-letters/{id}/replay")).status, 200);
-    assert_eq!(admin("POST", &format!("/admin/dead-letters/{id}/replay")).status, 409);
-    assert_eq!(admin("POST", "/admin/dead-letters/999999/replay").status, 404);
-    assert_eq!(app.send(http::Request::get("/admin/dead-letters").body(Vec::new()).unwrap()).status, 401);
+    assert_eq!(
+        admin("POST", &format!("/admin/dead-letters/{id}/replay")).status,
+        200
+    );
+    assert_eq!(
+        admin("POST", &format!("/admin/dead-letters/{id}/replay")).status,
+        409
+    );
+    assert_eq!(
+        admin("POST", "/admin/dead-letters/999999/replay").status,
+        404
+    );
+    assert_eq!(
+        app.send(
+            http::Request::get("/admin/dead-letters")
+                .body(Vec::new())
+                .unwrap()
+        )
+        .status,
+        401
+    );
 }

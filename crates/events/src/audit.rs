@@ -61,15 +61,20 @@ fn record<D: Db>(db: &D, envelope: &Envelope) -> Result<(), AuditError> {
         .data
         .get("task")
         .and_then(|task| task.as_object())
-        .ok_or(AuditError::MissingTask { kind: kind.as_str() })?;
+        .ok_or(AuditError::MissingTask {
+            kind: kind.as_str(),
+        })?;
     let task_id = task
         .get("id")
         .and_then(|id| id.as_str())
         .and_then(|id| uuid::Uuid::parse_str(id).ok())
-        .ok_or(AuditError::MissingTaskId { kind: kind.as_str() })?;
+        .ok_or(AuditError::MissingTaskId {
+            kind: kind.as_str(),
+        })?;
     let seq = envelope.seq().ok_or(AuditError::MissingSequence)?;
     let occurred_at = parse_instant(&envelope.time).map_err(AuditError::BadTime)?;
-    let event_id = uuid::Uuid::parse_str(&envelope.id).map_err(|_| AuditError::BadEventId(envelope.id.clone()))?;
+    let event_id = uuid::Uuid::parse_str(&envelope.id)
+        .map_err(|_| AuditError::BadEventId(envelope.id.clone()))?;
     let changes = changes_of(envelope, task);
     audit::insert(
         db,
@@ -89,7 +94,10 @@ fn record<D: Db>(db: &D, envelope: &Envelope) -> Result<(), AuditError> {
 
 /// The event's `changes`; for a creation, which has none, every user-visible
 /// field of the new task as a change from `null`.
-fn changes_of(envelope: &Envelope, task: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+fn changes_of(
+    envelope: &Envelope,
+    task: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
     if let Some(changes) = envelope.data.get("changes").filter(|c| c.is_object()) {
         return changes.clone();
     }
@@ -100,7 +108,10 @@ fn changes_of(envelope: &Envelope, task: &serde_json::Map<String, serde_json::Va
         .iter()
         .filter_map(|field| {
             let value = task.get(*field)?;
-            Some(((*field).to_owned(), serde_json::json!({ "from": null, "to": value })))
+            Some((
+                (*field).to_owned(),
+                serde_json::json!({ "from": null, "to": value }),
+            ))
         })
         .collect();
     serde_json::Value::Object(fields)

@@ -37,9 +37,13 @@ pub struct Replayed {
 /// publishes it now. The dead letter is marked replayed, so replaying it again
 /// is refused; if the event fails again, it gets a new dead letter.
 pub fn replay(db: &impl Db, publisher: &impl Publisher, id: i64) -> Result<Replayed, ReplayError> {
-    let seq = match dead_letters::reopen(db, id).map_err(|source| ReplayError::Database { id, source })? {
+    let seq = match dead_letters::reopen(db, id)
+        .map_err(|source| ReplayError::Database { id, source })?
+    {
         Reopened::Reopened { seq } => seq,
-        Reopened::AlreadyReplayed { replayed_at } => return Err(ReplayError::AlreadyReplayed { id, replayed_at }),
+        Reopened::AlreadyReplayed { replayed_at } => {
+            return Err(ReplayError::AlreadyReplayed { id, replayed_at })
+        }
         Reopened::NotFound => return Err(ReplayError::NotFound { id }),
     };
     let report = publish::after_commit(db, publisher, &[seq]);
@@ -50,4 +54,3 @@ pub fn replay(db: &impl Db, publisher: &impl Publisher, id: i64) -> Result<Repla
         problem: report.problem,
     })
 }
-

@@ -69,7 +69,8 @@ where
     D: Db,
     E: std::error::Error + 'static,
 {
-    let envelope: Envelope = serde_json::from_slice(message).map_err(|e| HandlerError::Malformed(e.to_string()))?;
+    let envelope: Envelope =
+        serde_json::from_slice(message).map_err(|e| HandlerError::Malformed(e.to_string()))?;
     let event_id = uuid::Uuid::parse_str(&envelope.id)
         .map_err(|_| HandlerError::Malformed(format!("its id {:?} is not a UUID", envelope.id)))?;
     let result = db.transaction(|tx| {

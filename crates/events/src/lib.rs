@@ -31,6 +31,9 @@ mod tests {
 
     #[test]
     fn the_dead_letter_channel_of_task_events_is_the_documented_one() {
-        assert_eq!(super::dlq_channel(TASK_EVENTS_CHANNEL), TASK_EVENTS_DLQ_CHANNEL);
+        assert_eq!(
+            super::dlq_channel(TASK_EVENTS_CHANNEL),
+            TASK_EVENTS_DLQ_CHANNEL
+        );
     }
 }

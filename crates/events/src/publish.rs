@@ -51,7 +51,12 @@ pub fn after_commit(db: &impl Db, publisher: &impl Publisher, seqs: &[i64]) -> P
 }
 
 /// [`after_commit`] with a chosen redelivery delay.
-pub fn publish_now(db: &impl Db, publisher: &impl Publisher, seqs: &[i64], redelivery_delay: Duration) -> PublishReport {
+pub fn publish_now(
+    db: &impl Db,
+    publisher: &impl Publisher,
+    seqs: &[i64],
+    redelivery_delay: Duration,
+) -> PublishReport {
     let mut report = PublishReport::default();
     let messages = match outbox::undelivered(db, seqs) {
         Ok(messages) => messages,
@@ -74,7 +79,8 @@ pub fn publish_now(db: &impl Db, publisher: &impl Publisher, seqs: &[i64], redel
             }
         }
     }
-    if let Err(err) = outbox::record_first_publish(db, &report.published, micros(redelivery_delay)) {
+    if let Err(err) = outbox::record_first_publish(db, &report.published, micros(redelivery_delay))
+    {
         // Published but not marked: the relay will publish them again, which
         // effect-once consumers absorb.
         report.problem.get_or_insert(err.into());

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use spindle_domain::event::TASK_EVENTS_CHANNEL;
 use spindle_ports::{Config, Db, DbError, PublishError, Publisher};
-use spindle_storage::outbox::{self, ClaimRequest, Claimed, OutboxMessage};
+use spindle_storage::outbox::{self, ClaimCursor, ClaimRequest, Claimed, OutboxMessage};
 
 use crate::publish::micros;
 
@@ -46,14 +46,19 @@ impl Default for RelaySettings {
             base_delay: crate::publish::DEFAULT_REDELIVERY_DELAY,
             max_backoff: Duration::from_secs(600),
             time_budget: Duration::from_secs(5),
-            required_consumers: vec![(TASK_EVENTS_CHANNEL.to_owned(), vec![crate::audit::CONSUMER.to_owned()])],
+            required_consumers: vec![(
+                TASK_EVENTS_CHANNEL.to_owned(),
+                vec![crate::audit::CONSUMER.to_owned()],
+            )],
         }
     }
 }
 
 /// A configuration value that is not what the relay needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("variable {name} is {value:?}, but must be {expected}; fix it or unset it to use the default")]
+#[error(
+    "variable {name} is {value:?}, but must be {expected}; fix it or unset it to use the default"
+)]
 pub struct SettingsError {
     pub name: &'static str,
     pub value: String,
@@ -85,8 +90,10 @@ impl RelaySettings {
     /// earlier requirement for it).
     pub fn requiring(mut self, channel: &str, consumers: &[&str]) -> Self {
         self.required_consumers.retain(|(c, _)| c != channel);
-        self.required_consumers
-            .push((channel.to_owned(), consumers.iter().map(|c| (*c).to_owned()).collect()));
+        self.required_consumers.push((
+            channel.to_owned(),
+            consumers.iter().map(|c| (*c).to_owned()).collect(),
+        ));
         self
     }
 }
@@ -114,13 +121,31 @@ pub struct TickReport {
     /// The bus refused a publish; the tick stopped there and the rest waits.
     pub publish_error: Option<PublishError>,
     pub elapsed: Duration,
+    /// Where the time went, for metrics and tuning.
+    pub timings: TickTimings,
+}
+
+/// Time spent in each step of a tick.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TickTimings {
+    /// Marking acknowledged events delivered.
+    pub acknowledging: Duration,
+    /// The claim statements (including dead-lettering).
+    pub claiming: Duration,
+    /// `PUBLISH` calls, dead-letter announcements included.
+    pub publishing: Duration,
+    /// Marking published (and releasing after a refusal).
+    pub marking: Duration,
 }
 
 /// The relay could not use the outbox.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     #[error("the relay could not read or update the outbox: {source}; events stay due and the next tick retries them (report so far: {report:?})")]
-    Database { source: DbError, report: Box<TickReport> },
+    Database {
+        source: DbError,
+        report: Box<TickReport>,
+    },
 }
 
 /// Announced on `<channel>.dlq` when an event is dead-lettered.
@@ -136,14 +161,21 @@ pub struct DeadLetterNotice {
 }
 
 /// Runs one relay tick; see the module documentation.
-pub fn tick(db: &impl Db, publisher: &impl Publisher, settings: &RelaySettings) -> Result<TickReport, RelayError> {
+pub fn tick(
+    db: &impl Db,
+    publisher: &impl Publisher,
+    settings: &RelaySettings,
+) -> Result<TickReport, RelayError> {
     let started = Instant::now();
     let mut report = TickReport::default();
     let result = run_tick(db, publisher, settings, started, &mut report);
     report.elapsed = started.elapsed();
     match result {
         Ok(()) => Ok(report),
-        Err(source) => Err(RelayError::Database { source, report: Box::new(report) }),
+        Err(source) => Err(RelayError::Database {
+            source,
+            report: Box::new(report),
+        }),
     }
 }
 
@@ -154,22 +186,27 @@ fn run_tick(
     started: Instant,
     report: &mut TickReport,
 ) -> Result<(), DbError> {
+    let step = Instant::now();
     let tick_started_at = outbox::database_now_micros(db)?;
     report.delivered = outbox::mark_acknowledged(db, &settings.required_consumers)?;
-    let request = ClaimRequest {
+    report.timings.acknowledging = step.elapsed();
+    let mut request = ClaimRequest {
         limit: settings.batch_size.max(1),
         max_attempts: settings.max_attempts,
         base_delay_micros: micros(settings.base_delay),
         max_backoff_micros: micros(settings.max_backoff),
         required_consumers: &settings.required_consumers,
         due_at_micros: tick_started_at,
+        after: ClaimCursor::default(),
     };
     loop {
         if started.elapsed() >= settings.time_budget {
             report.budget_spent = true;
             return Ok(());
         }
+        let step = Instant::now();
         let batch = outbox::claim_due(db, &request)?;
+        report.timings.claiming += step.elapsed();
         report.batches += 1;
         // A short batch does not mean nothing is left: a concurrent relay may
         // hold the rest. Only an empty claim ends the tick.
@@ -177,8 +214,14 @@ fn run_tick(
             return Ok(());
         }
         report.claimed += batch.len();
+        request.after = batch
+            .iter()
+            .map(Claimed::cursor)
+            .max()
+            .unwrap_or(request.after);
         let mut published = Vec::with_capacity(batch.len());
         let mut unsent = Vec::new();
+        let step = Instant::now();
         for claimed in batch {
             match claimed {
                 Claimed::Publish { message, .. } => {
@@ -194,18 +237,31 @@ fn run_tick(
                         }
                     }
                 }
-                Claimed::DeadLettered { message, dead_letter_id, attempts, reason } => {
+                Claimed::DeadLettered {
+                    message,
+                    dead_letter_id,
+                    attempts,
+                    reason,
+                    ..
+                } => {
                     report.dead_lettered += 1;
-                    if report.publish_error.is_some() || announce(publisher, &message, dead_letter_id, attempts, reason).is_err() {
+                    if report.publish_error.is_some()
+                        || announce(publisher, &message, dead_letter_id, attempts, reason).is_err()
+                    {
                         report.dlq_announcements_failed += 1;
                     }
                 }
             }
         }
+        report.timings.publishing += step.elapsed();
         report.published += published.len();
+        let step = Instant::now();
         outbox::mark_published(db, &published)?;
         if report.publish_error.is_some() {
             report.released += outbox::release(db, &unsent, micros(settings.base_delay))? as usize;
+        }
+        report.timings.marking += step.elapsed();
+        if report.publish_error.is_some() {
             return Ok(());
         }
     }
@@ -242,7 +298,10 @@ mod tests {
 
     impl Config for Vars {
         fn get(&self, name: &str) -> Option<String> {
-            self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+            self.0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
         }
     }
 
@@ -258,14 +317,16 @@ mod tests {
 
     #[test]
     fn max_delivery_attempts_is_read_from_its_variable() {
-        let settings = RelaySettings::from_config(&Vars(vec![("max_delivery_attempts", " 3 ")])).unwrap();
+        let settings =
+            RelaySettings::from_config(&Vars(vec![("max_delivery_attempts", " 3 ")])).unwrap();
         assert_eq!(settings.max_attempts, 3);
     }
 
     #[test]
     fn a_max_delivery_attempts_that_is_not_a_small_positive_number_is_refused_with_its_name() {
         for bad in ["0", "-1", "many", "1000"] {
-            let err = RelaySettings::from_config(&Vars(vec![("max_delivery_attempts", bad)])).unwrap_err();
+            let err = RelaySettings::from_config(&Vars(vec![("max_delivery_attempts", bad)]))
+                .unwrap_err();
             assert!(err.to_string().contains("max_delivery_attempts"), "{err}");
         }
     }
@@ -278,7 +339,10 @@ mod tests {
         assert_eq!(
             settings.required_consumers,
             vec![
-                ("task-events".to_owned(), vec!["audit".to_owned(), "recurrence".to_owned()]),
+                (
+                    "task-events".to_owned(),
+                    vec!["audit".to_owned(), "recurrence".to_owned()]
+                ),
                 ("other".to_owned(), vec![]),
             ]
         );

@@ -21,7 +21,8 @@ pub struct NewEntry<'a> {
 
 /// Records an entry; returns `false` if this event was already recorded.
 pub fn insert(db: &impl Db, entry: &NewEntry<'_>) -> Result<bool, DbError> {
-    let changes = serde_json::to_vec(entry.changes).map_err(|e| DbError::Conversion(e.to_string()))?;
+    let changes =
+        serde_json::to_vec(entry.changes).map_err(|e| DbError::Conversion(e.to_string()))?;
     let inserted = db.execute(
         "INSERT INTO audit_log (event_id, seq, user_id, task_id, type, actor, changes, occurred_at)
          VALUES ($1, $2::int8, $3, $4, $5, $6, $7, ($8::text)::timestamptz)
@@ -86,7 +87,8 @@ pub fn history(
                 event_id: row.str("event_id")?,
                 event_type: row.str("type")?,
                 actor: row.str("actor")?,
-                changes: serde_json::from_slice(&row.json("changes")?).map_err(|e| DbError::Decode(e.to_string()))?,
+                changes: serde_json::from_slice(&row.json("changes")?)
+                    .map_err(|e| DbError::Decode(e.to_string()))?,
                 occurred_at: format_instant(Instant::from_micros(row.i64("occurred_at_us")?), None),
             })
         })

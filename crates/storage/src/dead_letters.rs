@@ -5,7 +5,7 @@
 use spindle_domain::{format_instant, Instant};
 use spindle_ports::{Db, DbError, Param};
 
-use crate::outbox::envelope_with_sequence;
+use crate::outbox::published_envelope;
 
 /// A dead letter not yet replayed.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,23 +29,24 @@ pub struct DeadLetter {
 /// Open (not replayed) dead letters with `id > after_id`, oldest first.
 pub fn list(db: &impl Db, after_id: i64, limit: u32) -> Result<Vec<DeadLetter>, DbError> {
     let rows = db.query(
-        "SELECT d.id, d.seq, d.event_id, o.type, d.channel, o.user_id, o.task_id, d.reason,
-                d.attempts::int8 AS attempts,
-                (extract(epoch from d.created_at) * 1000000)::int8 AS dead_at_us,
-                o.envelope
-         FROM dead_letters d JOIN outbox o ON o.seq = d.seq
-         WHERE d.replayed_at IS NULL AND d.id > $1::int8
-         ORDER BY d.id
-         LIMIT $2::int8",
+        concat!(
+            "SELECT d.id, d.seq, d.event_id, o.type, d.channel, o.user_id, o.task_id, d.reason,
+                    d.attempts::int8 AS attempts,
+                    (extract(epoch from d.created_at) * 1000000)::int8 AS dead_at_us, ",
+            published_envelope!("o"),
+            " AS payload
+             FROM dead_letters d JOIN outbox o ON o.seq = d.seq
+             WHERE d.replayed_at IS NULL AND d.id > $1::int8
+             ORDER BY d.id
+             LIMIT $2::int8"
+        ),
         &[Param::Int64(after_id), Param::Int64(i64::from(limit))],
     )?;
     rows.iter()
         .map(|row| {
-            let seq = row.i64("seq")?;
-            let envelope = envelope_with_sequence(&row.json("envelope")?, seq)?;
             Ok(DeadLetter {
                 id: row.i64("id")?,
-                seq,
+                seq: row.i64("seq")?,
                 event_id: row.str("event_id")?,
                 event_type: row.str("type")?,
                 channel: row.str("channel")?,
@@ -54,7 +55,8 @@ pub fn list(db: &impl Db, after_id: i64, limit: u32) -> Result<Vec<DeadLetter>, 
                 reason: row.str("reason")?,
                 attempts: row.i64("attempts")?,
                 dead_at: format_instant(Instant::from_micros(row.i64("dead_at_us")?), None),
-                envelope: serde_json::from_slice(&envelope).map_err(|e| DbError::Decode(e.to_string()))?,
+                envelope: serde_json::from_str(&row.str("payload")?)
+                    .map_err(|e| DbError::Decode(e.to_string()))?,
             })
         })
         .collect()
@@ -65,9 +67,13 @@ pub fn list(db: &impl Db, after_id: i64, limit: u32) -> Result<Vec<DeadLetter>, 
 pub enum Reopened {
     /// The dead letter is marked replayed and its event is due again now, with
     /// a fresh set of attempts.
-    Reopened { seq: i64 },
+    Reopened {
+        seq: i64,
+    },
     /// It was replayed before, at this instant (RFC 3339).
-    AlreadyReplayed { replayed_at: String },
+    AlreadyReplayed {
+        replayed_at: String,
+    },
     NotFound,
 }
 
@@ -88,7 +94,9 @@ pub fn reopen(db: &impl Db, id: i64) -> Result<Reopened, DbError> {
         &[Param::Int64(id)],
     )?;
     if let Some(row) = rows.first() {
-        return Ok(Reopened::Reopened { seq: row.i64("seq")? });
+        return Ok(Reopened::Reopened {
+            seq: row.i64("seq")?,
+        });
     }
     let rows = db.query(
         "SELECT (extract(epoch from replayed_at) * 1000000)::int8 AS replayed_at_us

@@ -10,7 +10,12 @@ use spindle_ports::{Db, DbError, Param};
 /// commit in the order they were taken, so a reader of the change feed that has
 /// seen `seq = n` can never later find a smaller one appear. Writes of different
 /// users do not wait for each other.
-pub fn append(db: &impl Db, channel: &str, envelope: &Envelope, task_id: Option<uuid::Uuid>) -> Result<i64, DbError> {
+pub fn append(
+    db: &impl Db,
+    channel: &str,
+    envelope: &Envelope,
+    task_id: Option<uuid::Uuid>,
+) -> Result<i64, DbError> {
     let body = serde_json::to_vec(envelope).map_err(|e| DbError::Conversion(e.to_string()))?;
     let rows = db.query(
         "WITH serialise AS (SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || $1, 0)))
@@ -33,7 +38,11 @@ pub fn append(db: &impl Db, channel: &str, envelope: &Envelope, task_id: Option<
 
 /// Appends several events of one user at once (a tag rename touching many
 /// tasks), in the given order, under the same per-user lock as [`append`].
-pub fn append_many(db: &impl Db, channel: &str, events: &[(Envelope, Option<uuid::Uuid>)]) -> Result<Vec<i64>, DbError> {
+pub fn append_many(
+    db: &impl Db,
+    channel: &str,
+    events: &[(Envelope, Option<uuid::Uuid>)],
+) -> Result<Vec<i64>, DbError> {
     let Some((first, _)) = events.first() else {
         return Ok(Vec::new());
     };
@@ -59,9 +68,16 @@ pub fn append_many(db: &impl Db, channel: &str, events: &[(Envelope, Option<uuid
                     WITH ORDINALITY AS x(event_id, type, task_id, envelope, n)
           ORDER BY x.n
          RETURNING seq",
-        &[Param::Str(first.userid.clone()), Param::Str(channel.to_owned()), Param::Jsonb(body)],
+        &[
+            Param::Str(first.userid.clone()),
+            Param::Str(channel.to_owned()),
+            Param::Jsonb(body),
+        ],
     )?;
-    let mut seqs = rows.iter().map(|row| row.i64("seq")).collect::<Result<Vec<_>, _>>()?;
+    let mut seqs = rows
+        .iter()
+        .map(|row| row.i64("seq"))
+        .collect::<Result<Vec<_>, _>>()?;
     seqs.sort_unstable();
     Ok(seqs)
 }
@@ -92,29 +108,29 @@ fn micros_param(micros: i64) -> Param {
     Param::Int64(micros.max(0))
 }
 
-/// The stored envelope (kept without `sequence`, which is derived from `seq`)
-/// as the JSON that is published and served.
-///
-/// The envelope is handled as a JSON object rather than parsed into
-/// [`Envelope`] so that a row with an unexpected shape is still published, and
-/// is then refused by its consumers and dead-lettered, instead of stalling the
-/// relay on a decode error.
-pub fn envelope_with_sequence(stored: &[u8], seq: i64) -> Result<Vec<u8>, DbError> {
-    let mut object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(stored)
-        .map_err(|e| DbError::Decode(format!("outbox row {seq}: the envelope is not a JSON object: {e}")))?;
-    object.insert(
-        "sequence".to_owned(),
-        serde_json::Value::String(spindle_domain::event::format_sequence(seq)),
-    );
-    serde_json::to_vec(&object).map_err(|e| DbError::Conversion(e.to_string()))
+/// SQL for the envelope of outbox row `alias` as published and served: the
+/// stored envelope (kept without `sequence`) with `sequence` added, as JSON
+/// text. Built in SQL so that neither Spin's component nor the adapter parses
+/// and re-serialises every event the relay moves; `lpad(seq, 20, '0')` is
+/// [`spindle_domain::event::format_sequence`].
+macro_rules! published_envelope {
+    ($alias:literal) => {
+        concat!(
+            "(",
+            $alias,
+            ".envelope || jsonb_build_object('sequence', lpad(",
+            $alias,
+            ".seq::text, 20, '0')))::text"
+        )
+    };
 }
+pub(crate) use published_envelope;
 
 fn message_from(row: spindle_ports::Row<'_>) -> Result<OutboxMessage, DbError> {
-    let seq = row.i64("seq")?;
     Ok(OutboxMessage {
-        seq,
+        seq: row.i64("seq")?,
         channel: row.str("channel")?,
-        payload: envelope_with_sequence(&row.json("envelope")?, seq)?,
+        payload: row.str("payload")?.into_bytes(),
     })
 }
 
@@ -125,9 +141,13 @@ pub fn undelivered(db: &impl Db, seqs: &[i64]) -> Result<Vec<OutboxMessage>, DbE
         return Ok(Vec::new());
     }
     let rows = db.query(
-        "SELECT seq, channel, envelope FROM outbox
-         WHERE seq = ANY($1::text[]::int8[]) AND delivered_at IS NULL AND dead_at IS NULL
-         ORDER BY seq",
+        concat!(
+            "SELECT o.seq, o.channel, ",
+            published_envelope!("o"),
+            " AS payload FROM outbox o
+             WHERE o.seq = ANY($1::text[]::int8[]) AND o.delivered_at IS NULL AND o.dead_at IS NULL
+             ORDER BY o.seq"
+        ),
         &[seq_list(seqs)],
     )?;
     rows.iter().map(message_from).collect()
@@ -136,7 +156,11 @@ pub fn undelivered(db: &impl Db, seqs: &[i64]) -> Result<Vec<OutboxMessage>, DbE
 /// Records a publish made right after the writer's commit: one more attempt,
 /// and the relay leaves the event alone for `redelivery_after_micros` while
 /// its consumers process it.
-pub fn record_first_publish(db: &impl Db, seqs: &[i64], redelivery_after_micros: i64) -> Result<u64, DbError> {
+pub fn record_first_publish(
+    db: &impl Db,
+    seqs: &[i64],
+    redelivery_after_micros: i64,
+) -> Result<u64, DbError> {
     if seqs.is_empty() {
         return Ok(0);
     }
@@ -195,7 +219,10 @@ pub fn required_consumers_json(required: &[(String, Vec<String>)]) -> Result<Vec
 ///
 /// Rows another relay holds are skipped (`SKIP LOCKED`) rather than waited
 /// for, so concurrent ticks never deadlock; the next tick marks them.
-pub fn mark_acknowledged(db: &impl Db, required_consumers: &[(String, Vec<String>)]) -> Result<u64, DbError> {
+pub fn mark_acknowledged(
+    db: &impl Db,
+    required_consumers: &[(String, Vec<String>)],
+) -> Result<u64, DbError> {
     db.execute(
         "UPDATE outbox SET delivered_at = now()
          WHERE seq IN (
@@ -215,10 +242,13 @@ pub fn mark_acknowledged(db: &impl Db, required_consumers: &[(String, Vec<String
 /// The database's clock, in epoch microseconds: the relay's notion of "now",
 /// so that the instants it compares come from one clock.
 pub fn database_now_micros(db: &impl Db) -> Result<i64, DbError> {
-    db.query("SELECT (extract(epoch from now()) * 1000000)::int8 AS now_us", &[])?
-        .first()
-        .ok_or_else(|| DbError::Decode("now() returned no row".into()))?
-        .i64("now_us")
+    db.query(
+        "SELECT (extract(epoch from now()) * 1000000)::int8 AS now_us",
+        &[],
+    )?
+    .first()
+    .ok_or_else(|| DbError::Decode("now() returned no row".into()))?
+    .i64("now_us")
 }
 
 /// What the relay asks of one claim.
@@ -239,15 +269,47 @@ pub struct ClaimRequest<'a> {
     /// claimed, whose next attempt falls after that, is not claimed again in
     /// the same tick however short the backoff.
     pub due_at_micros: i64,
+    /// Only events after this point of the due order are taken: a relay
+    /// passes the last point of its previous claim, so each claim of a tick
+    /// starts where the last stopped instead of stepping again over the index
+    /// entries of the rows it just claimed (old versions linger until vacuum).
+    pub after: ClaimCursor,
+}
+
+/// A point in the order the relay claims in: (when due, seq).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClaimCursor {
+    /// When the event was due, in epoch microseconds.
+    pub due_at_micros: i64,
+    pub seq: i64,
 }
 
 /// One event taken by a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claimed {
     /// Publish it: the attempt is already counted and the next one scheduled.
-    Publish { message: OutboxMessage, attempts: i64 },
+    Publish {
+        message: OutboxMessage,
+        attempts: i64,
+        cursor: ClaimCursor,
+    },
     /// It had used up its attempts and is now in `dead_letters`.
-    DeadLettered { message: OutboxMessage, dead_letter_id: i64, attempts: i64, reason: String },
+    DeadLettered {
+        message: OutboxMessage,
+        dead_letter_id: i64,
+        attempts: i64,
+        reason: String,
+        cursor: ClaimCursor,
+    },
+}
+
+impl Claimed {
+    /// Where the event stood in the claim order.
+    pub fn cursor(&self) -> ClaimCursor {
+        match self {
+            Claimed::Publish { cursor, .. } | Claimed::DeadLettered { cursor, .. } => *cursor,
+        }
+    }
 }
 
 /// Claims up to `limit` due events in ONE statement.
@@ -261,55 +323,65 @@ pub enum Claimed {
 /// consumers that never processed them and their last error.
 pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
     let rows = db.query(
-        "WITH due AS (
-             SELECT seq, attempts FROM outbox
-             WHERE delivered_at IS NULL AND dead_at IS NULL
-               AND next_attempt_at <= least(now(), 'epoch'::timestamptz + $6::int8 * interval '1 microsecond')
-             ORDER BY next_attempt_at, seq
-             LIMIT $1::int8
-             FOR UPDATE SKIP LOCKED
-         ),
-         claimed AS (
-             UPDATE outbox o
-             SET attempts = o.attempts + 1,
-                 next_attempt_at = now() + least(
-                     ($3::int8)::float8 * power(2::float8, least(o.attempts, 40)),
-                     ($4::int8)::float8) * interval '1 microsecond'
-             FROM due
-             WHERE o.seq = due.seq AND due.attempts < $2::int8
-             RETURNING o.seq, o.channel, o.envelope, o.attempts
-         ),
-         dying AS (
-             UPDATE outbox o SET dead_at = now()
-             FROM due
-             WHERE o.seq = due.seq AND due.attempts >= $2::int8
-             RETURNING o.seq, o.event_id, o.channel, o.envelope, o.attempts, o.published_at IS NOT NULL AS was_published
-         ),
-         buried AS (
-             INSERT INTO dead_letters (seq, event_id, channel, reason, attempts)
-             SELECT d.seq, d.event_id, d.channel,
-                    CASE WHEN NOT d.was_published
-                         THEN format('never published in %s attempts: the message bus refused every time', d.attempts)
-                         ELSE format('not processed after %s deliveries by %s', d.attempts, coalesce((
-                             SELECT string_agg(format('%s (%s)', r.consumer,
-                                        coalesce('last error: ' || f.last_error, 'no error recorded')), ', ')
-                             FROM jsonb_array_elements_text(coalesce($5::jsonb -> d.channel, '[]'::jsonb)) AS r(consumer)
-                             LEFT JOIN consumer_failures f ON f.consumer = r.consumer AND f.event_id = d.event_id
-                             WHERE NOT EXISTS (SELECT 1 FROM processed_events p
-                                               WHERE p.consumer = r.consumer AND p.event_id = d.event_id)),
-                             'any consumer'))
-                    END,
-                    d.attempts
-             FROM dying d
-             RETURNING id, seq, reason
-         )
-         SELECT c.seq, c.channel, c.envelope, c.attempts::int8 AS attempts,
-                NULL::int8 AS dead_letter_id, NULL::text AS reason
-         FROM claimed c
-         UNION ALL
-         SELECT d.seq, d.channel, d.envelope, d.attempts::int8, b.id, b.reason
-         FROM dying d JOIN buried b ON b.seq = d.seq
-         ORDER BY seq",
+        concat!(
+            "WITH due AS (
+                 SELECT seq, attempts, next_attempt_at FROM outbox
+                 WHERE delivered_at IS NULL AND dead_at IS NULL
+                   AND next_attempt_at <= least(now(), 'epoch'::timestamptz + $6::int8 * interval '1 microsecond')
+                   AND (next_attempt_at, seq) > ('epoch'::timestamptz + $7::int8 * interval '1 microsecond', $8::int8)
+                 ORDER BY next_attempt_at, seq
+                 LIMIT $1::int8
+                 FOR UPDATE SKIP LOCKED
+             ),
+             claimed AS (
+                 UPDATE outbox o
+                 SET attempts = o.attempts + 1,
+                     next_attempt_at = now() + least(
+                         ($3::int8)::float8 * power(2::float8, least(o.attempts, 40)),
+                         ($4::int8)::float8) * interval '1 microsecond'
+                 FROM due
+                 WHERE o.seq = due.seq AND due.attempts < $2::int8
+                 RETURNING o.seq, o.channel, ",
+            published_envelope!("o"),
+            " AS payload, o.attempts, due.next_attempt_at AS was_due_at
+             ),
+             dying AS (
+                 UPDATE outbox o SET dead_at = now()
+                 FROM due
+                 WHERE o.seq = due.seq AND due.attempts >= $2::int8
+                 RETURNING o.seq, o.event_id, o.channel, ",
+            published_envelope!("o"),
+            " AS payload, o.attempts, o.published_at IS NOT NULL AS was_published,
+                           due.next_attempt_at AS was_due_at
+             ),
+             buried AS (
+                 INSERT INTO dead_letters (seq, event_id, channel, reason, attempts)
+                 SELECT d.seq, d.event_id, d.channel,
+                        CASE WHEN NOT d.was_published
+                             THEN format('never published in %s attempts: the message bus refused every time', d.attempts)
+                             ELSE format('not processed after %s deliveries by %s', d.attempts, coalesce((
+                                 SELECT string_agg(format('%s (%s)', r.consumer,
+                                            coalesce('last error: ' || f.last_error, 'no error recorded')), ', ')
+                                 FROM jsonb_array_elements_text(coalesce($5::jsonb -> d.channel, '[]'::jsonb)) AS r(consumer)
+                                 LEFT JOIN consumer_failures f ON f.consumer = r.consumer AND f.event_id = d.event_id
+                                 WHERE NOT EXISTS (SELECT 1 FROM processed_events p
+                                                   WHERE p.consumer = r.consumer AND p.event_id = d.event_id)),
+                                 'any consumer'))
+                        END,
+                        d.attempts
+                 FROM dying d
+                 RETURNING id, seq, reason
+             )
+             SELECT c.seq, c.channel, c.payload, c.attempts::int8 AS attempts,
+                    NULL::int8 AS dead_letter_id, NULL::text AS reason,
+                    (extract(epoch from c.was_due_at) * 1000000)::int8 AS was_due_us
+             FROM claimed c
+             UNION ALL
+             SELECT d.seq, d.channel, d.payload, d.attempts::int8, b.id, b.reason,
+                    (extract(epoch from d.was_due_at) * 1000000)::int8
+             FROM dying d JOIN buried b ON b.seq = d.seq
+             ORDER BY seq"
+        ),
         &[
             Param::Int64(i64::from(request.limit)),
             Param::Int64(i64::from(request.max_attempts)),
@@ -317,19 +389,30 @@ pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed
             micros_param(request.max_backoff_micros),
             Param::Jsonb(required_consumers_json(request.required_consumers)?),
             Param::Int64(request.due_at_micros),
+            Param::Int64(request.after.due_at_micros),
+            Param::Int64(request.after.seq),
         ],
     )?;
     rows.iter()
         .map(|row| {
             let message = message_from(row)?;
             let attempts = row.i64("attempts")?;
+            let cursor = ClaimCursor {
+                due_at_micros: row.i64("was_due_us")?,
+                seq: message.seq,
+            };
             Ok(match row.opt_i64("dead_letter_id")? {
-                None => Claimed::Publish { message, attempts },
+                None => Claimed::Publish {
+                    message,
+                    attempts,
+                    cursor,
+                },
                 Some(dead_letter_id) => Claimed::DeadLettered {
                     message,
                     dead_letter_id,
                     attempts,
                     reason: row.str("reason")?,
+                    cursor,
                 },
             })
         })
@@ -345,7 +428,12 @@ pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed
 /// Safe to page with `after_seq` cursors while writers append: `append` makes
 /// a user's sequence numbers commit in order, so nothing can appear later
 /// behind a cursor already handed out.
-pub fn feed(db: &impl Db, user_id: &str, after_seq: i64, limit: u32) -> Result<Vec<Envelope>, DbError> {
+pub fn feed(
+    db: &impl Db,
+    user_id: &str,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<Envelope>, DbError> {
     let rows = db.query(
         "SELECT seq, envelope FROM outbox
          WHERE user_id = $1 AND seq > $2::int8
@@ -360,8 +448,12 @@ pub fn feed(db: &impl Db, user_id: &str, after_seq: i64, limit: u32) -> Result<V
     rows.iter()
         .map(|row| {
             let seq = row.i64("seq")?;
-            let mut envelope: Envelope = serde_json::from_slice(&row.json("envelope")?)
-                .map_err(|e| DbError::Decode(format!("outbox row {seq} does not hold a valid event envelope: {e}")))?;
+            let mut envelope: Envelope =
+                serde_json::from_slice(&row.json("envelope")?).map_err(|e| {
+                    DbError::Decode(format!(
+                        "outbox row {seq} does not hold a valid event envelope: {e}"
+                    ))
+                })?;
             envelope.sequence = Some(spindle_domain::event::format_sequence(seq));
             Ok(envelope)
         })

@@ -14,7 +14,10 @@ pub fn claim(db: &impl Db, consumer: &str, event_id: uuid::Uuid) -> Result<bool,
     let inserted = db.execute(
         "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
          ON CONFLICT (consumer, event_id) DO NOTHING",
-        &[Param::Str(consumer.to_owned()), Param::Uuid(event_id.to_string())],
+        &[
+            Param::Str(consumer.to_owned()),
+            Param::Uuid(event_id.to_string()),
+        ],
     )?;
     Ok(inserted == 1)
 }
@@ -23,14 +26,22 @@ pub fn claim(db: &impl Db, consumer: &str, event_id: uuid::Uuid) -> Result<bool,
 pub fn is_processed(db: &impl Db, consumer: &str, event_id: uuid::Uuid) -> Result<bool, DbError> {
     let rows = db.query(
         "SELECT 1 AS one FROM processed_events WHERE consumer = $1 AND event_id = $2",
-        &[Param::Str(consumer.to_owned()), Param::Uuid(event_id.to_string())],
+        &[
+            Param::Str(consumer.to_owned()),
+            Param::Uuid(event_id.to_string()),
+        ],
     )?;
     Ok(!rows.is_empty())
 }
 
 /// Remembers why `consumer` failed on `event_id`, outside the failed (rolled
 /// back) transaction, so that a dead letter can say what went wrong.
-pub fn record_failure(db: &impl Db, consumer: &str, event_id: uuid::Uuid, error: &str) -> Result<(), DbError> {
+pub fn record_failure(
+    db: &impl Db,
+    consumer: &str,
+    event_id: uuid::Uuid,
+    error: &str,
+) -> Result<(), DbError> {
     db.execute(
         "INSERT INTO consumer_failures (consumer, event_id, last_error) VALUES ($1, $2, $3)
          ON CONFLICT (consumer, event_id) DO UPDATE
@@ -54,11 +65,18 @@ pub struct Failure {
 }
 
 /// What `consumer` last failed with on `event_id`, if it ever failed.
-pub fn failure(db: &impl Db, consumer: &str, event_id: uuid::Uuid) -> Result<Option<Failure>, DbError> {
+pub fn failure(
+    db: &impl Db,
+    consumer: &str,
+    event_id: uuid::Uuid,
+) -> Result<Option<Failure>, DbError> {
     let rows = db.query(
         "SELECT failures::int8 AS failures, last_error FROM consumer_failures
          WHERE consumer = $1 AND event_id = $2",
-        &[Param::Str(consumer.to_owned()), Param::Uuid(event_id.to_string())],
+        &[
+            Param::Str(consumer.to_owned()),
+            Param::Uuid(event_id.to_string()),
+        ],
     )?;
     rows.first()
         .map(|row| {

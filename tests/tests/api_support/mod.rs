@@ -43,7 +43,12 @@ impl Resp {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -68,16 +73,28 @@ impl App {
     pub fn token(&self, user: &str) -> String {
         let now = NOW_MICROS / 1_000_000;
         sign(
-            &Claims { sub: user.to_owned(), exp: Some(now + 3600), nbf: None, iat: Some(now) },
+            &Claims {
+                sub: user.to_owned(),
+                exp: Some(now + 3600),
+                nbf: None,
+                iat: Some(now),
+            },
             SECRET.as_bytes(),
         )
     }
 
     /// Sends a request through the component Spin would route it to, on `conn`.
     pub fn send_on(&self, conn: &PgDb, req: http::Request<Vec<u8>>) -> Resp {
-        let ctx = Ctx { db: conn, publisher: &self.publisher, clock: &self.clock, config: &self.config };
+        let ctx = Ctx {
+            db: conn,
+            publisher: &self.publisher,
+            clock: &self.clock,
+            config: &self.config,
+        };
         let path = req.uri().path().to_owned();
-        let response = if path.starts_with("/api/changes") || (path.starts_with("/api/tasks/") && path.ends_with("/history")) {
+        let response = if path.starts_with("/api/changes")
+            || (path.starts_with("/api/tasks/") && path.ends_with("/history"))
+        {
             spindle_api::changes_api(&ctx, req)
         } else if path.starts_with("/api/tasks") {
             spindle_api::tasks_api(&ctx, req)
@@ -89,7 +106,11 @@ impl App {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn send(&self, req: http::Request<Vec<u8>>) -> Resp {
@@ -97,7 +118,13 @@ impl App {
     }
 
     /// A request as `user` (or anonymous), with a JSON body when given.
-    pub fn request(&self, method: &str, uri: &str, user: Option<&str>, body: Option<&Value>) -> http::request::Builder {
+    pub fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        user: Option<&str>,
+        body: Option<&Value>,
+    ) -> http::request::Builder {
         let mut builder = http::Request::builder().method(method).uri(uri);
         if let Some(user) = user {
             builder = builder.header("authorization", format!("Bearer {}", self.token(user)));
@@ -109,8 +136,13 @@ impl App {
     }
 
     pub fn call(&self, method: &str, uri: &str, user: &str, body: Option<&Value>) -> Resp {
-        let bytes = body.map(|b| serde_json::to_vec(b).expect("serialising a test body")).unwrap_or_default();
-        let req = self.request(method, uri, Some(user), body).body(bytes).expect("building a test request");
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).expect("serialising a test body"))
+            .unwrap_or_default();
+        let req = self
+            .request(method, uri, Some(user), body)
+            .body(bytes)
+            .expect("building a test request");
         self.send(req)
     }
 
@@ -140,12 +172,17 @@ impl App {
     /// A single number from SQL, for checking what was (not) written.
     pub fn count(&self, sql: &str) -> i64 {
         let rows = self.conn.query(sql, &[]).expect("counting rows");
-        rows.first().expect("a count row").i64("n").expect("an integer n")
+        rows.first()
+            .expect("a count row")
+            .i64("n")
+            .expect("an integer n")
     }
 
     /// Runs a statement that sets up a situation (e.g. makes events due now).
     pub fn conn_execute(&self, sql: &str) {
-        self.conn.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.conn
+            .execute(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// The types of the outbox events of `task_id`, in sequence order.
@@ -157,7 +194,9 @@ impl App {
                 &[spindle_ports::Param::Uuid(task_id.to_owned())],
             )
             .expect("reading the outbox");
-        rows.iter().map(|r| r.str("type").expect("a type")).collect()
+        rows.iter()
+            .map(|r| r.str("type").expect("a type"))
+            .collect()
     }
 }
 
@@ -166,7 +205,9 @@ pub fn enc(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()

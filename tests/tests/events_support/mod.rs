@@ -110,7 +110,10 @@ pub fn receive(subscription: &Subscription, count: usize, within: Duration) -> V
         let left = deadline.saturating_duration_since(Instant::now());
         match subscription.recv_timeout(left) {
             Some(message) => messages.push(message),
-            None => panic!("received {} of {count} messages within {within:?}", messages.len()),
+            None => panic!(
+                "received {} of {count} messages within {within:?}",
+                messages.len()
+            ),
         }
     }
     messages
