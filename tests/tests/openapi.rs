@@ -5,54 +5,27 @@
 
 use std::collections::BTreeSet;
 
+mod api_support;
+
+use api_support::App;
 use serde_json::Value;
 use spindle_api::Ctx;
-use spindle_native::{FixedClock, MapConfig};
-use spindle_ports::{Db, DbError, Param, PublishError, Publisher, Rows};
 
 /// The HTTP methods an OpenAPI path item may hold.
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 /// The other fields of a path item.
 const PATH_ITEM_FIELDS: &[&str] = &["$ref", "summary", "description", "servers", "parameters"];
 
-/// Serving the document touches neither the database nor the bus.
-struct Unreachable;
-
-impl Db for Unreachable {
-    fn query(&self, _sql: &str, _params: &[Param]) -> Result<Rows, DbError> {
-        Err(DbError::Connection("serving the OpenAPI document needs no database".into()))
-    }
-
-    fn execute(&self, _sql: &str, _params: &[Param]) -> Result<u64, DbError> {
-        Err(DbError::Connection("serving the OpenAPI document needs no database".into()))
-    }
-}
-
-impl Publisher for Unreachable {
-    fn publish(&self, channel: &str, _payload: &[u8]) -> Result<(), PublishError> {
-        Err(PublishError {
-            channel: channel.to_owned(),
-            reason: "serving the OpenAPI document publishes nothing".into(),
-        })
-    }
-}
-
 /// The document as the app serves it: `GET /api/openapi.json` through `ops`,
-/// without credentials.
+/// without credentials, on a real database and Redis.
 fn served_document() -> Value {
-    let clock = FixedClock::new(1_800_000_000_000_000);
-    let config = MapConfig::new();
-    let ctx = Ctx {
-        db: &Unreachable,
-        publisher: &Unreachable,
-        clock: &clock,
-        config: &config,
-    };
+    let app = App::new();
     let request = http::Request::builder()
         .method("GET")
         .uri("/api/openapi.json")
         .body(Vec::new())
         .expect("a valid request");
+    let ctx = Ctx { db: &app.conn, publisher: &app.publisher, clock: &app.clock, config: &app.config };
     let response = spindle_api::ops(&ctx, request);
     let body = String::from_utf8_lossy(response.body()).into_owned();
     assert_eq!(response.status(), http::StatusCode::OK, "GET /api/openapi.json answered: {body}");
