@@ -1,11 +1,13 @@
 //! The `tasks-api` component: /api/tasks/....
 
+use spin_sdk::http::IncomingRequest;
 use spin_sdk::http_component;
-use spindle_api::{settings, Ctx, Request, Response};
+use spindle_api::{settings, Ctx, Response, MAX_BODY_BYTES};
 use spindle_ports::SystemClock;
 
 #[http_component]
-fn handle(req: Request) -> Response {
+async fn handle(req: IncomingRequest) -> Response {
+    let req = spindle_spin::read_request(req, MAX_BODY_BYTES).await;
     let (db, publisher, config) = spindle_spin::platform(settings::DB_URL, settings::REDIS_URL);
     let ctx = Ctx { db: &db, publisher: &publisher, clock: &SystemClock, config: &config };
     spindle_api::tasks_api(&ctx, req)

@@ -10,10 +10,12 @@
 mod config;
 mod db;
 mod publisher;
+mod request;
 
 pub use config::SpinConfig;
 pub use db::SpinDb;
 pub use publisher::SpinPublisher;
+pub use request::read_request;
 
 use spindle_ports::Config;
 
