@@ -12,7 +12,9 @@ use serde_json::Value;
 use spindle_api::Ctx;
 
 /// The HTTP methods an OpenAPI path item may hold.
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 /// The other fields of a path item.
 const PATH_ITEM_FIELDS: &[&str] = &["$ref", "summary", "description", "servers", "parameters"];
 
@@ -25,23 +27,36 @@ fn served_document() -> Value {
         .uri("/api/openapi.json")
         .body(Vec::new())
         .expect("a valid request");
-    let ctx = Ctx { db: &app.conn, publisher: &app.publisher, clock: &app.clock, config: &app.config };
+    let ctx = Ctx {
+        db: &app.conn,
+        publisher: &app.publisher,
+        clock: &app.clock,
+        config: &app.config,
+    };
     let response = spindle_api::ops(&ctx, request);
     let body = String::from_utf8_lossy(response.body()).into_owned();
-    assert_eq!(response.status(), http::StatusCode::OK, "GET /api/openapi.json answered: {body}");
+    assert_eq!(
+        response.status(),
+        http::StatusCode::OK,
+        "GET /api/openapi.json answered: {body}"
+    );
     let content_type = response
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     assert_eq!(content_type, Some("application/json"));
-    let document: Value =
-        serde_json::from_str(&body).unwrap_or_else(|err| panic!("the served document is not JSON: {err}"));
+    let document: Value = serde_json::from_str(&body)
+        .unwrap_or_else(|err| panic!("the served document is not JSON: {err}"));
     assert!(
         document.get("error").is_none(),
         "openapi/openapi.json does not parse: {}",
         document["error"]
     );
-    assert_eq!(document, spindle_api::openapi::document(), "the served document is the stored one");
+    assert_eq!(
+        document,
+        spindle_api::openapi::document(),
+        "the served document is the stored one"
+    );
     document
 }
 
@@ -69,7 +84,9 @@ fn documented(document: &Value) -> (BTreeSet<(String, String)>, Vec<String>) {
             if METHODS.contains(&key.as_str()) {
                 operations.insert((key.to_uppercase(), path.clone()));
             } else if !PATH_ITEM_FIELDS.contains(&key.as_str()) && !key.starts_with("x-") {
-                unknown.push(format!("{path}: {key:?} is neither a method nor a path item field"));
+                unknown.push(format!(
+                    "{path}: {key:?} is neither a method nor a path item field"
+                ));
             }
         }
     }
@@ -111,14 +128,22 @@ fn refs<'a>(value: &'a Value, at: &str, found: &mut Vec<(String, &'a str)>) {
 fn the_served_document_is_openapi_3_1_and_documents_every_route_with_its_method() {
     let document = served_document();
     let version = document["openapi"].as_str().unwrap_or("");
-    assert!(version.starts_with("3.1."), "`openapi` is {:?}, not 3.1.x", document["openapi"]);
+    assert!(
+        version.starts_with("3.1."),
+        "`openapi` is {:?}, not 3.1.x",
+        document["openapi"]
+    );
     assert_eq!(document["info"]["title"], "Spindle");
-    assert!(document["info"]["version"].is_string(), "info.version is missing");
+    assert!(
+        document["info"]["version"].is_string(),
+        "info.version is missing"
+    );
 
     let (operations, _) = documented(&document);
     let routes = routed();
     assert!(!routes.is_empty(), "spindle_api::all_routes() is empty");
-    let missing: Vec<&(String, String)> = routes.iter().filter(|r| !operations.contains(*r)).collect();
+    let missing: Vec<&(String, String)> =
+        routes.iter().filter(|r| !operations.contains(*r)).collect();
     assert!(
         missing.is_empty(),
         "openapi/openapi.json does not document {} route(s):\n{}",
@@ -131,9 +156,16 @@ fn the_served_document_is_openapi_3_1_and_documents_every_route_with_its_method(
 fn the_document_describes_no_route_that_does_not_exist() {
     let document = served_document();
     let (operations, unknown) = documented(&document);
-    assert!(unknown.is_empty(), "unexpected fields in path items:\n{}", unknown.join("\n"));
+    assert!(
+        unknown.is_empty(),
+        "unexpected fields in path items:\n{}",
+        unknown.join("\n")
+    );
     let routes = routed();
-    let invented: Vec<&(String, String)> = operations.iter().filter(|op| !routes.contains(*op)).collect();
+    let invented: Vec<&(String, String)> = operations
+        .iter()
+        .filter(|op| !routes.contains(*op))
+        .collect();
     assert!(
         invented.is_empty(),
         "openapi/openapi.json documents {} operation(s) that spindle_api::all_routes() does not have:\n{}",
@@ -152,14 +184,20 @@ fn every_ref_in_the_document_resolves_to_an_existing_component() {
         .iter()
         .filter_map(|(at, target)| {
             let problem = match target.strip_prefix('#') {
-                Some(pointer) if pointer.starts_with("/components/") => {
-                    document.pointer(pointer).is_none().then_some("points at nothing")
-                }
+                Some(pointer) if pointer.starts_with("/components/") => document
+                    .pointer(pointer)
+                    .is_none()
+                    .then_some("points at nothing"),
                 Some(_) => Some("does not point into #/components/"),
                 None => Some("is not a local reference"),
             };
             problem.map(|problem| format!("  {at}: {target:?} {problem}"))
         })
         .collect();
-    assert!(broken.is_empty(), "{} broken $ref(s):\n{}", broken.len(), broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "{} broken $ref(s):\n{}",
+        broken.len(),
+        broken.join("\n")
+    );
 }

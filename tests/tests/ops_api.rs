@@ -30,12 +30,25 @@ fn readyz_is_503_with_the_reason_until_migrations_are_applied() {
     let conn = fresh.connect();
     let resp = get(&app, &conn, "/readyz");
     assert_eq!(resp.status, 503);
-    assert!(resp.body["detail"].as_str().unwrap().contains("0001_tasks.sql"), "{:?}", resp.body);
+    assert!(
+        resp.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("0001_tasks.sql"),
+        "{:?}",
+        resp.body
+    );
 
-    assert_eq!(admin_post(&app, &conn, "/admin/migrate", "wrong").status, 401);
+    assert_eq!(
+        admin_post(&app, &conn, "/admin/migrate", "wrong").status,
+        401
+    );
     let migrated = admin_post(&app, &conn, "/admin/migrate", ADMIN);
     assert_eq!(migrated.status, 200, "{:?}", migrated.body);
-    assert_eq!(migrated.body["applied"].as_array().unwrap().len(), MIGRATIONS.len());
+    assert_eq!(
+        migrated.body["applied"].as_array().unwrap().len(),
+        MIGRATIONS.len()
+    );
     assert_eq!(get(&app, &conn, "/readyz").status, 200);
     let again = admin_post(&app, &conn, "/admin/migrate", ADMIN);
     assert_eq!(again.body["applied"], serde_json::json!([]));
@@ -54,10 +67,18 @@ fn readyz_is_503_when_the_database_is_unreachable() {
 fn two_concurrent_migrations_apply_each_file_once() {
     let fresh = TestDb::unmigrated();
     let reports: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..3).map(|_| scope.spawn(|| migrate(&fresh.connect()))).collect();
-        handles.into_iter().map(|h| h.join().expect("a migration thread")).collect()
+        let handles: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| migrate(&fresh.connect())))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a migration thread"))
+            .collect()
     });
-    let applied: usize = reports.iter().map(|r| r.as_ref().expect("a migration").applied.len()).sum();
+    let applied: usize = reports
+        .iter()
+        .map(|r| r.as_ref().expect("a migration").applied.len())
+        .sum();
     assert_eq!(applied, MIGRATIONS.len());
 }
 
@@ -65,7 +86,10 @@ fn two_concurrent_migrations_apply_each_file_once() {
 fn a_changed_applied_migration_is_refused_with_a_clear_error() {
     let app = App::new();
     app.conn
-        .execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = $1", &[Param::Int32(1)])
+        .execute(
+            "UPDATE schema_migrations SET checksum = 'edited' WHERE version = $1",
+            &[Param::Int32(1)],
+        )
         .unwrap();
     match migrate(&app.conn) {
         Err(MigrationError::Changed { name, .. }) => assert_eq!(name, "0001_tasks.sql"),
@@ -73,7 +97,10 @@ fn a_changed_applied_migration_is_refused_with_a_clear_error() {
     }
     let resp = admin_post(&app, &app.conn, "/admin/migrate", ADMIN);
     assert_eq!(resp.status, 409);
-    assert!(resp.body["detail"].as_str().unwrap().contains("0001_tasks.sql"));
+    assert!(resp.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("0001_tasks.sql"));
     assert_eq!(get(&app, &app.conn, "/readyz").status, 503);
 }
 
@@ -82,12 +109,20 @@ fn every_file_in_migrations_is_embedded() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .expect("the migrations folder")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".sql"))
         .collect();
     files.sort();
     let embedded: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
-    assert_eq!(files, embedded, "add new migration files to MIGRATIONS in crates/storage/src/migrations.rs");
+    assert_eq!(
+        files, embedded,
+        "add new migration files to MIGRATIONS in crates/storage/src/migrations.rs"
+    );
 }
 
 #[test]
@@ -103,10 +138,18 @@ fn metrics_expose_the_event_backlog_in_prometheus_text() {
     let app = App::new();
     app.create("alice", serde_json::json!({ "title": "unprocessed" }));
     let req = http::Request::get("/metrics").body(Vec::new()).unwrap();
-    let ctx = spindle_api::Ctx { db: &app.conn, publisher: &app.publisher, clock: &app.clock, config: &app.config };
+    let ctx = spindle_api::Ctx {
+        db: &app.conn,
+        publisher: &app.publisher,
+        clock: &app.clock,
+        config: &app.config,
+    };
     let resp = spindle_api::ops(&ctx, req);
     assert_eq!(resp.status(), 200);
     let text = String::from_utf8(resp.body().clone()).unwrap();
-    assert!(text.contains("# TYPE spindle_outbox_pending gauge\nspindle_outbox_pending 1\n"), "{text}");
+    assert!(
+        text.contains("# TYPE spindle_outbox_pending gauge\nspindle_outbox_pending 1\n"),
+        "{text}"
+    );
     assert!(text.contains("spindle_dead_letters_open 0\n"), "{text}");
 }

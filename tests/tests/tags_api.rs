@@ -27,7 +27,11 @@ fn tags_are_listed_with_open_and_total_counts() {
     let app = App::new();
     app.create("alice", json!({ "title": "a", "tags": ["work", "urgent"] }));
     let done = app.create("alice", json!({ "title": "b", "tags": ["work"] }));
-    app.post("alice", &format!("/api/tasks/{}/complete", done["id"].as_str().unwrap()), &json!({}));
+    app.post(
+        "alice",
+        &format!("/api/tasks/{}/complete", done["id"].as_str().unwrap()),
+        &json!({}),
+    );
     app.create("bob", json!({ "title": "c", "tags": ["work", "bobs"] }));
     assert_eq!(
         tags_of(&app, "alice"),
@@ -49,8 +53,15 @@ fn renaming_a_tag_into_an_existing_one_merges_them() {
     let moved = app.get("alice", &uri(&only_job)).body;
     assert_eq!(moved["tags"], json!(["home", "work"]));
     assert_eq!(moved["version"], 2);
-    assert_eq!(app.get("bob", &uri(&bobs)).body["tags"], json!(["job"]), "another user's tag is untouched");
-    assert_eq!(app.events_of(only_job["id"].as_str().unwrap()), vec!["task.created", "task.updated"]);
+    assert_eq!(
+        app.get("bob", &uri(&bobs)).body["tags"],
+        json!(["job"]),
+        "another user's tag is untouched"
+    );
+    assert_eq!(
+        app.events_of(only_job["id"].as_str().unwrap()),
+        vec!["task.created", "task.updated"]
+    );
 }
 
 #[test]
@@ -58,7 +69,12 @@ fn deleting_a_tag_removes_it_from_every_task() {
     let app = App::new();
     let task = app.create("alice", json!({ "title": "a", "tags": ["old", "keep"] }));
     assert_eq!(app.delete("alice", "/api/tags/old").status, 204);
-    let after = app.get("alice", &format!("/api/tasks/{}", task["id"].as_str().unwrap())).body;
+    let after = app
+        .get(
+            "alice",
+            &format!("/api/tasks/{}", task["id"].as_str().unwrap()),
+        )
+        .body;
     assert_eq!(after["tags"], json!(["keep"]));
     assert_eq!(app.delete("alice", "/api/tags/old").status, 404);
 }
@@ -67,10 +83,19 @@ fn deleting_a_tag_removes_it_from_every_task() {
 fn a_bad_rename_is_422_and_changes_nothing() {
     let app = App::new();
     app.create("alice", json!({ "title": "a", "tags": ["x"] }));
-    for body in [json!({}), json!({ "name": "" }), json!({ "name": "a,b" }), json!({ "name": 3 }), json!({ "name": "y", "colour": 1 })] {
+    for body in [
+        json!({}),
+        json!({ "name": "" }),
+        json!({ "name": "a,b" }),
+        json!({ "name": 3 }),
+        json!({ "name": "y", "colour": 1 }),
+    ] {
         let resp = app.patch("alice", "/api/tags/x", &body);
         assert_eq!(resp.status, 422, "{body}: {:?}", resp.body);
     }
     assert_eq!(tags_of(&app, "alice"), vec![("x".to_owned(), 1, 1)]);
-    assert_eq!(app.count("SELECT count(*) AS n FROM outbox WHERE type = 'task.updated'"), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM outbox WHERE type = 'task.updated'"),
+        0
+    );
 }

@@ -4,8 +4,8 @@
 mod api_support;
 
 use api_support::App;
-use spindle_ports::Db;
 use serde_json::json;
+use spindle_ports::Db;
 
 fn task_uri(task: &serde_json::Value) -> String {
     format!("/api/tasks/{}", task["id"].as_str().expect("a task id"))
@@ -60,13 +60,25 @@ fn every_invalid_field_is_reported_at_once_and_nothing_is_written() {
         }),
     );
     assert_eq!(resp.status, 422, "{:?}", resp.body);
-    assert_eq!(resp.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        resp.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(resp.body["type"], "/problems/validation");
     let mut fields = resp.error_fields();
     fields.sort();
     assert_eq!(
         fields,
-        vec!["description", "due_at", "priority", "reminders[0]", "reminders[1]", "tags[20]", "timezone", "title"]
+        vec![
+            "description",
+            "due_at",
+            "priority",
+            "reminders[0]",
+            "reminders[1]",
+            "tags[20]",
+            "timezone",
+            "title"
+        ]
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks"), 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM outbox"), 0);
@@ -75,17 +87,33 @@ fn every_invalid_field_is_reported_at_once_and_nothing_is_written() {
 #[test]
 fn a_title_over_500_characters_is_rejected_and_500_accepted() {
     let app = App::new();
-    assert_eq!(app.post("alice", "/api/tasks", &json!({ "title": "é".repeat(501) })).status, 422);
-    assert_eq!(app.post("alice", "/api/tasks", &json!({ "title": "é".repeat(500) })).status, 201);
+    assert_eq!(
+        app.post("alice", "/api/tasks", &json!({ "title": "é".repeat(501) }))
+            .status,
+        422
+    );
+    assert_eq!(
+        app.post("alice", "/api/tasks", &json!({ "title": "é".repeat(500) }))
+            .status,
+        201
+    );
 }
 
 #[test]
 fn unknown_and_read_only_fields_are_rejected_with_422() {
     let app = App::new();
-    let unknown = app.post("alice", "/api/tasks", &json!({ "title": "x", "colour": "red" }));
+    let unknown = app.post(
+        "alice",
+        "/api/tasks",
+        &json!({ "title": "x", "colour": "red" }),
+    );
     assert_eq!(unknown.status, 422);
     assert_eq!(unknown.error_fields(), vec!["colour"]);
-    let read_only = app.post("alice", "/api/tasks", &json!({ "title": "x", "status": "completed" }));
+    let read_only = app.post(
+        "alice",
+        "/api/tasks",
+        &json!({ "title": "x", "status": "completed" }),
+    );
     assert_eq!(read_only.status, 422);
     assert_eq!(read_only.error_fields(), vec!["status"]);
 }
@@ -93,8 +121,13 @@ fn unknown_and_read_only_fields_are_rejected_with_422() {
 #[test]
 fn a_body_that_is_not_json_is_415_malformed_json_400_and_too_large_413() {
     let app = App::new();
-    let text = app.request("POST", "/api/tasks", Some("alice"), None).header("content-type", "text/plain");
-    assert_eq!(app.send(text.body(b"title=x".to_vec()).unwrap()).status, 415);
+    let text = app
+        .request("POST", "/api/tasks", Some("alice"), None)
+        .header("content-type", "text/plain");
+    assert_eq!(
+        app.send(text.body(b"title=x".to_vec()).unwrap()).status,
+        415
+    );
     let broken = app.request("POST", "/api/tasks", Some("alice"), Some(&json!({})));
     let resp = app.send(broken.body(b"{\"title\": ".to_vec()).unwrap());
     assert_eq!(resp.status, 400);
@@ -119,7 +152,11 @@ fn recurrence_accepts_presets_and_rrules_and_needs_a_due_date() {
         json!({ "title": "Rent", "due_at": "2026-03-01T09:00:00Z", "recurrence": "RRULE:FREQ=MONTHLY;BYMONTHDAY=1" }),
     );
     assert_eq!(rule["recurrence"], "FREQ=MONTHLY;BYMONTHDAY=1");
-    let no_due = app.post("alice", "/api/tasks", &json!({ "title": "x", "recurrence": "daily" }));
+    let no_due = app.post(
+        "alice",
+        "/api/tasks",
+        &json!({ "title": "x", "recurrence": "daily" }),
+    );
     assert_eq!(no_due.status, 422);
     assert_eq!(no_due.error_fields(), vec!["recurrence"]);
     let nonsense = app.post(
@@ -143,9 +180,16 @@ fn reminders_get_a_fire_time_that_follows_the_due_date() {
     assert_eq!(task["reminders"][0]["fire_at"], "2026-03-10T09:00:00Z");
     assert_eq!(task["reminders"][1]["fire_at"], "2026-03-09T18:00:00Z");
     assert_eq!(task["reminders"][0]["state"], "pending");
-    let moved = app.patch("alice", &task_uri(&task), &json!({ "due_at": "2026-03-11T10:00:00Z" }));
+    let moved = app.patch(
+        "alice",
+        &task_uri(&task),
+        &json!({ "due_at": "2026-03-11T10:00:00Z" }),
+    );
     assert_eq!(moved.status, 200);
-    assert_eq!(moved.body["reminders"][0]["fire_at"], "2026-03-11T09:00:00Z");
+    assert_eq!(
+        moved.body["reminders"][0]["fire_at"],
+        "2026-03-11T09:00:00Z"
+    );
     // The absolute reminder did not change, so it keeps its identity.
     assert_eq!(moved.body["reminders"][1]["id"], task["reminders"][1]["id"]);
     assert_eq!(
@@ -153,14 +197,25 @@ fn reminders_get_a_fire_time_that_follows_the_due_date() {
         1
     );
     let eleven: Vec<_> = (0..11).map(|i| json!({ "minutes_before": i })).collect();
-    assert_eq!(app.patch("alice", &task_uri(&task), &json!({ "reminders": eleven })).status, 422);
+    assert_eq!(
+        app.patch("alice", &task_uri(&task), &json!({ "reminders": eleven }))
+            .status,
+        422
+    );
 }
 
 #[test]
 fn patch_changes_only_the_fields_sent_and_bumps_the_version() {
     let app = App::new();
-    let task = app.create("alice", json!({ "title": "Draft", "description": "d", "tags": ["a"], "priority": "P2" }));
-    let resp = app.patch("alice", &task_uri(&task), &json!({ "title": "Final", "due_at": null }));
+    let task = app.create(
+        "alice",
+        json!({ "title": "Draft", "description": "d", "tags": ["a"], "priority": "P2" }),
+    );
+    let resp = app.patch(
+        "alice",
+        &task_uri(&task),
+        &json!({ "title": "Final", "due_at": null }),
+    );
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body["title"], "Final");
     assert_eq!(resp.body["description"], "d");
@@ -169,8 +224,14 @@ fn patch_changes_only_the_fields_sent_and_bumps_the_version() {
     assert_eq!(resp.body["version"], 2);
     assert_eq!(resp.header("etag"), Some("\"2\""));
     let same = app.patch("alice", &task_uri(&task), &json!({ "title": "Final" }));
-    assert_eq!(same.body["version"], 2, "a patch that changes nothing is not a new version");
-    assert_eq!(app.events_of(task["id"].as_str().unwrap()), vec!["task.created", "task.updated"]);
+    assert_eq!(
+        same.body["version"], 2,
+        "a patch that changes nothing is not a new version"
+    );
+    assert_eq!(
+        app.events_of(task["id"].as_str().unwrap()),
+        vec!["task.created", "task.updated"]
+    );
 }
 
 #[test]
@@ -178,14 +239,27 @@ fn a_stale_if_match_is_412_and_changes_nothing() {
     let app = App::new();
     let task = app.create("alice", json!({ "title": "v1" }));
     let uri = task_uri(&task);
-    assert_eq!(app.patch("alice", &uri, &json!({ "title": "v2" })).status, 200);
-    let stale = app.request("PATCH", &uri, Some("alice"), Some(&json!({}))).header("if-match", "\"1\"");
+    assert_eq!(
+        app.patch("alice", &uri, &json!({ "title": "v2" })).status,
+        200
+    );
+    let stale = app
+        .request("PATCH", &uri, Some("alice"), Some(&json!({})))
+        .header("if-match", "\"1\"");
     let resp = app.send(stale.body(br#"{"title":"lost update"}"#.to_vec()).unwrap());
     assert_eq!(resp.status, 412);
     assert_eq!(app.get("alice", &uri).body["title"], "v2");
-    let fresh = app.request("PATCH", &uri, Some("alice"), Some(&json!({}))).header("if-match", "\"2\"");
-    assert_eq!(app.send(fresh.body(br#"{"title":"v3"}"#.to_vec()).unwrap()).status, 200);
-    let stale_delete = app.request("DELETE", &uri, Some("alice"), None).header("if-match", "\"2\"");
+    let fresh = app
+        .request("PATCH", &uri, Some("alice"), Some(&json!({})))
+        .header("if-match", "\"2\"");
+    assert_eq!(
+        app.send(fresh.body(br#"{"title":"v3"}"#.to_vec()).unwrap())
+            .status,
+        200
+    );
+    let stale_delete = app
+        .request("DELETE", &uri, Some("alice"), None)
+        .header("if-match", "\"2\"");
     assert_eq!(app.send(stale_delete.body(Vec::new()).unwrap()).status, 412);
     assert_eq!(app.get("alice", &uri).status, 200);
 }
@@ -194,19 +268,27 @@ fn a_stale_if_match_is_412_and_changes_nothing() {
 fn if_none_match_with_the_current_etag_is_304() {
     let app = App::new();
     let task = app.create("alice", json!({ "title": "x" }));
-    let req = app.request("GET", &task_uri(&task), Some("alice"), None).header("if-none-match", "\"1\"");
+    let req = app
+        .request("GET", &task_uri(&task), Some("alice"), None)
+        .header("if-none-match", "\"1\"");
     assert_eq!(app.send(req.body(Vec::new()).unwrap()).status, 304);
 }
 
 #[test]
 fn deleting_a_task_removes_it_and_its_reminders() {
     let app = App::new();
-    let task = app.create("alice", json!({ "title": "x", "reminders": [{ "at": "2026-03-02T00:00:00Z" }] }));
+    let task = app.create(
+        "alice",
+        json!({ "title": "x", "reminders": [{ "at": "2026-03-02T00:00:00Z" }] }),
+    );
     assert_eq!(app.delete("alice", &task_uri(&task)).status, 204);
     assert_eq!(app.get("alice", &task_uri(&task)).status, 404);
     assert_eq!(app.delete("alice", &task_uri(&task)).status, 404);
     assert_eq!(app.count("SELECT count(*) AS n FROM reminders"), 0);
-    assert_eq!(app.events_of(task["id"].as_str().unwrap()), vec!["task.created", "task.deleted"]);
+    assert_eq!(
+        app.events_of(task["id"].as_str().unwrap()),
+        vec!["task.created", "task.deleted"]
+    );
 }
 
 #[test]
@@ -216,19 +298,33 @@ fn completing_cancels_pending_reminders_and_reopening_rearms_them() {
         "alice",
         json!({ "title": "x", "due_at": "2026-03-05T10:00:00Z", "reminders": [{ "minutes_before": 10 }] }),
     );
-    let done = app.post("alice", &format!("{}/complete", task_uri(&task)), &json!({}));
+    let done = app.post(
+        "alice",
+        &format!("{}/complete", task_uri(&task)),
+        &json!({}),
+    );
     assert_eq!(done.status, 200);
     assert_eq!(done.body["status"], "completed");
     assert_eq!(done.body["completed_at"], "2026-03-01T12:00:00Z");
     assert_eq!(done.body["reminders"][0]["state"], "cancelled");
-    let again = app.post("alice", &format!("{}/complete", task_uri(&task)), &json!({}));
+    let again = app.post(
+        "alice",
+        &format!("{}/complete", task_uri(&task)),
+        &json!({}),
+    );
     assert_eq!(again.status, 200);
-    assert_eq!(again.body["version"], done.body["version"], "completing twice is one change");
+    assert_eq!(
+        again.body["version"], done.body["version"],
+        "completing twice is one change"
+    );
     let reopened = app.post("alice", &format!("{}/reopen", task_uri(&task)), &json!({}));
     assert_eq!(reopened.body["status"], "open");
     assert_eq!(reopened.body["completed_at"], json!(null));
     assert_eq!(reopened.body["reminders"][0]["state"], "pending");
-    assert_eq!(app.count("SELECT count(*) AS n FROM reminders WHERE state = 'pending'"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM reminders WHERE state = 'pending'"),
+        1
+    );
     assert_eq!(
         app.events_of(task["id"].as_str().unwrap()),
         vec!["task.created", "task.completed", "task.reopened"]
@@ -241,15 +337,37 @@ fn another_users_task_is_404_on_every_endpoint() {
     let task = app.create("alice", json!({ "title": "private", "tags": ["secret"] }));
     let uri = task_uri(&task);
     assert_eq!(app.get("mallory", &uri).status, 404);
-    assert_eq!(app.patch("mallory", &uri, &json!({ "title": "mine" })).status, 404);
+    assert_eq!(
+        app.patch("mallory", &uri, &json!({ "title": "mine" }))
+            .status,
+        404
+    );
     assert_eq!(app.delete("mallory", &uri).status, 404);
-    assert_eq!(app.post("mallory", &format!("{uri}/complete"), &json!({})).status, 404);
-    assert_eq!(app.post("mallory", &format!("{uri}/reopen"), &json!({})).status, 404);
+    assert_eq!(
+        app.post("mallory", &format!("{uri}/complete"), &json!({}))
+            .status,
+        404
+    );
+    assert_eq!(
+        app.post("mallory", &format!("{uri}/reopen"), &json!({}))
+            .status,
+        404
+    );
     assert_eq!(app.get("mallory", &format!("{uri}/history")).status, 404);
-    assert_eq!(app.get("mallory", "/api/tasks?status=all").body["items"], json!([]));
-    assert_eq!(app.get("mallory", "/api/tasks?q=private").body["items"], json!([]));
+    assert_eq!(
+        app.get("mallory", "/api/tasks?status=all").body["items"],
+        json!([])
+    );
+    assert_eq!(
+        app.get("mallory", "/api/tasks?q=private").body["items"],
+        json!([])
+    );
     assert_eq!(app.get("mallory", "/api/tags").body["items"], json!([]));
-    assert_eq!(app.patch("mallory", "/api/tags/secret", &json!({ "name": "x" })).status, 404);
+    assert_eq!(
+        app.patch("mallory", "/api/tags/secret", &json!({ "name": "x" }))
+            .status,
+        404
+    );
     assert_eq!(app.delete("mallory", "/api/tags/secret").status, 404);
     assert_eq!(app.get("mallory", "/api/changes").body["items"], json!([]));
     let untouched = app.get("alice", &uri).body;
@@ -267,7 +385,9 @@ fn the_same_idempotency_key_and_body_replays_the_first_response() {
     let app = App::new();
     let post = |key: &str, title: &str| {
         let body = json!({ "title": title });
-        let req = app.request("POST", "/api/tasks", Some("alice"), Some(&body)).header("idempotency-key", key);
+        let req = app
+            .request("POST", "/api/tasks", Some("alice"), Some(&body))
+            .header("idempotency-key", key);
         app.send(req.body(serde_json::to_vec(&body).unwrap()).unwrap())
     };
     let first = post("key-1", "Once");
@@ -294,15 +414,22 @@ fn concurrent_requests_with_one_idempotency_key_create_one_task() {
             .map(|_| {
                 scope.spawn(|| {
                     let conn = app.db.connect();
-                    let req = app.request("POST", "/api/tasks", Some("alice"), Some(&body)).header("idempotency-key", "race");
+                    let req = app
+                        .request("POST", "/api/tasks", Some("alice"), Some(&body))
+                        .header("idempotency-key", "race");
                     app.send_on(&conn, req.body(serde_json::to_vec(&body).unwrap()).unwrap())
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a request thread"))
+            .collect()
     });
     assert!(results.iter().all(|r| r.status == 201), "{results:?}");
-    assert!(results.iter().all(|r| r.body["id"] == results[0].body["id"]));
+    assert!(results
+        .iter()
+        .all(|r| r.body["id"] == results[0].body["id"]));
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks"), 1);
 }
 
@@ -311,8 +438,14 @@ fn an_idempotency_key_belongs_to_its_user() {
     let app = App::new();
     let body = json!({ "title": "Mine" });
     for user in ["alice", "bob"] {
-        let req = app.request("POST", "/api/tasks", Some(user), Some(&body)).header("idempotency-key", "shared");
-        assert_eq!(app.send(req.body(serde_json::to_vec(&body).unwrap()).unwrap()).status, 201);
+        let req = app
+            .request("POST", "/api/tasks", Some(user), Some(&body))
+            .header("idempotency-key", "shared");
+        assert_eq!(
+            app.send(req.body(serde_json::to_vec(&body).unwrap()).unwrap())
+                .status,
+            201
+        );
     }
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks"), 2);
 }
@@ -320,29 +453,51 @@ fn an_idempotency_key_belongs_to_its_user() {
 #[test]
 fn requests_without_a_valid_token_are_401_with_a_bearer_challenge() {
     let app = App::new();
-    let anonymous = app.send(app.request("GET", "/api/tasks", None, None).body(Vec::new()).unwrap());
+    let anonymous = app.send(
+        app.request("GET", "/api/tasks", None, None)
+            .body(Vec::new())
+            .unwrap(),
+    );
     assert_eq!(anonymous.status, 401);
-    assert!(anonymous.header("www-authenticate").unwrap().starts_with("Bearer"));
+    assert!(anonymous
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer"));
     let bad_tokens = [
         // alg: none, unsigned
-        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.".to_owned(),
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0."
+            .to_owned(),
         // signed with another secret
         spindle_api::auth::sign(
-            &spindle_api::auth::Claims { sub: "alice".into(), exp: Some(9_999_999_999), nbf: None, iat: None },
+            &spindle_api::auth::Claims {
+                sub: "alice".into(),
+                exp: Some(9_999_999_999),
+                nbf: None,
+                iat: None,
+            },
             b"not-the-secret",
         ),
         // expired
         spindle_api::auth::sign(
-            &spindle_api::auth::Claims { sub: "alice".into(), exp: Some(1_000), nbf: None, iat: None },
+            &spindle_api::auth::Claims {
+                sub: "alice".into(),
+                exp: Some(1_000),
+                nbf: None,
+                iat: None,
+            },
             api_support::SECRET.as_bytes(),
         ),
         "garbage".to_owned(),
     ];
     for token in bad_tokens {
-        let req = http::Request::get("/api/tasks").header("authorization", format!("Bearer {token}"));
+        let req =
+            http::Request::get("/api/tasks").header("authorization", format!("Bearer {token}"));
         let resp = app.send(req.body(Vec::new()).unwrap());
         assert_eq!(resp.status, 401, "token {token} was accepted");
-        assert!(resp.header("www-authenticate").unwrap().contains("invalid_token"));
+        assert!(resp
+            .header("www-authenticate")
+            .unwrap()
+            .contains("invalid_token"));
     }
 }
 
@@ -367,20 +522,40 @@ fn cors_preflight_grants_allowed_origins_only() {
             .uri("/api/tasks")
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization, content-type");
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            );
         app.send(req.body(Vec::new()).unwrap())
     };
     let allowed = preflight(api_support::ORIGIN);
     assert_eq!(allowed.status, 204);
-    assert_eq!(allowed.header("access-control-allow-origin"), Some(api_support::ORIGIN));
-    assert!(allowed.header("access-control-allow-methods").unwrap().contains("POST"));
-    assert!(allowed.header("access-control-allow-headers").unwrap().contains("Authorization"));
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some(api_support::ORIGIN)
+    );
+    assert!(allowed
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    assert!(allowed
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("Authorization"));
     let denied = preflight("https://evil.example");
     assert_eq!(denied.header("access-control-allow-origin"), None);
-    let real = app.request("GET", "/api/tasks", Some("alice"), None).header("origin", api_support::ORIGIN);
+    let real = app
+        .request("GET", "/api/tasks", Some("alice"), None)
+        .header("origin", api_support::ORIGIN);
     let resp = app.send(real.body(Vec::new()).unwrap());
-    assert_eq!(resp.header("access-control-allow-origin"), Some(api_support::ORIGIN));
-    assert!(resp.header("access-control-expose-headers").unwrap().contains("ETag"));
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some(api_support::ORIGIN)
+    );
+    assert!(resp
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("ETag"));
 }
 
 #[test]
@@ -388,7 +563,11 @@ fn every_write_appends_a_complete_cloudevent_to_the_outbox_in_order() {
     let app = App::new();
     let task = app.create("alice", json!({ "title": "a" }));
     let id = task["id"].as_str().unwrap();
-    app.patch("alice", &format!("/api/tasks/{id}"), &json!({ "title": "b" }));
+    app.patch(
+        "alice",
+        &format!("/api/tasks/{id}"),
+        &json!({ "title": "b" }),
+    );
     app.post("alice", &format!("/api/tasks/{id}/complete"), &json!({}));
     let rows = app
         .conn
@@ -408,9 +587,15 @@ fn every_write_appends_a_complete_cloudevent_to_the_outbox_in_order() {
         assert_eq!(envelope["data"]["task"]["id"], id);
     }
     assert_eq!(envelopes[1]["type"], "task.updated");
-    assert_eq!(envelopes[1]["data"]["changes"], json!({ "title": { "from": "a", "to": "b" } }));
+    assert_eq!(
+        envelopes[1]["data"]["changes"],
+        json!({ "title": { "from": "a", "to": "b" } })
+    );
     assert_eq!(envelopes[2]["type"], "task.completed");
-    assert_eq!(envelopes[2]["data"]["changes"]["status"], json!({ "from": "open", "to": "completed" }));
+    assert_eq!(
+        envelopes[2]["data"]["changes"]["status"],
+        json!({ "from": "open", "to": "completed" })
+    );
     let seqs: Vec<i64> = rows.iter().map(|r| r.i64("seq").unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
@@ -436,17 +621,43 @@ fn hostile_input_never_reaches_a_server_error() {
     ];
     for body in &bodies {
         let created = app.post("alice", "/api/tasks", body);
-        assert!(created.status < 500, "POST {body} gave {}: {:?}", created.status, created.body);
+        assert!(
+            created.status < 500,
+            "POST {body} gave {}: {:?}",
+            created.status,
+            created.body
+        );
         let patched = app.patch("alice", &task_uri(&task), body);
-        assert!(patched.status < 500, "PATCH {body} gave {}: {:?}", patched.status, patched.body);
+        assert!(
+            patched.status < 500,
+            "PATCH {body} gave {}: {:?}",
+            patched.status,
+            patched.body
+        );
     }
     let queries = [
-        "q=%00", "q=%27%3B%20DROP%20TABLE%20tasks%3B--", "q=a%3A*%7C!b", "limit=1e9", "limit=-1", "sort=-", "due_before=x",
-        "priority=P0", "tag=%00", "cursor=%%%", "cursor=eyJmIjoxfQ", "overdue=maybe", "status=open&status=all",
+        "q=%00",
+        "q=%27%3B%20DROP%20TABLE%20tasks%3B--",
+        "q=a%3A*%7C!b",
+        "limit=1e9",
+        "limit=-1",
+        "sort=-",
+        "due_before=x",
+        "priority=P0",
+        "tag=%00",
+        "cursor=%%%",
+        "cursor=eyJmIjoxfQ",
+        "overdue=maybe",
+        "status=open&status=all",
     ];
     for query in queries {
         let resp = app.get("alice", &format!("/api/tasks?{query}"));
-        assert!(resp.status < 500, "GET ?{query} gave {}: {:?}", resp.status, resp.body);
+        assert!(
+            resp.status < 500,
+            "GET ?{query} gave {}: {:?}",
+            resp.status,
+            resp.body
+        );
     }
     // Every body above is invalid: only the first task exists, unchanged.
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks"), 1);

@@ -44,8 +44,14 @@ fn seed(app: &App) {
 fn the_default_list_is_open_tasks_by_due_date_with_undated_last() {
     let app = App::new();
     seed(&app);
-    assert_eq!(list(&app, ""), vec!["b-overdue", "a-due-soon", "d-later", "c-no-due"]);
-    assert_eq!(list(&app, "sort=-due_at"), vec!["d-later", "a-due-soon", "b-overdue", "c-no-due"]);
+    assert_eq!(
+        list(&app, ""),
+        vec!["b-overdue", "a-due-soon", "d-later", "c-no-due"]
+    );
+    assert_eq!(
+        list(&app, "sort=-due_at"),
+        vec!["d-later", "a-due-soon", "b-overdue", "c-no-due"]
+    );
 }
 
 #[test]
@@ -54,28 +60,59 @@ fn status_priority_tags_dates_and_flags_filter_the_list() {
     seed(&app);
     assert_eq!(list(&app, "status=completed"), vec!["e-done"]);
     assert_eq!(list(&app, "status=all").len(), 5);
-    assert_eq!(list(&app, "priority=P1,P2"), vec!["b-overdue", "a-due-soon"]);
-    assert_eq!(list(&app, "priority=P1&priority=P3&status=all"), vec!["e-done", "b-overdue", "c-no-due"]);
-    assert_eq!(list(&app, "tag=work&tag=urgent"), vec!["a-due-soon"]);
-    assert_eq!(list(&app, "any_tag=home,urgent"), vec!["a-due-soon", "d-later", "c-no-due"]);
     assert_eq!(
-        list(&app, &format!("due_after={}&due_before={}", enc("2026-03-01T00:00:00Z"), enc("2026-03-31T00:00:00+00:00"))),
+        list(&app, "priority=P1,P2"),
+        vec!["b-overdue", "a-due-soon"]
+    );
+    assert_eq!(
+        list(&app, "priority=P1&priority=P3&status=all"),
+        vec!["e-done", "b-overdue", "c-no-due"]
+    );
+    assert_eq!(list(&app, "tag=work&tag=urgent"), vec!["a-due-soon"]);
+    assert_eq!(
+        list(&app, "any_tag=home,urgent"),
+        vec!["a-due-soon", "d-later", "c-no-due"]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &format!(
+                "due_after={}&due_before={}",
+                enc("2026-03-01T00:00:00Z"),
+                enc("2026-03-31T00:00:00+00:00")
+            )
+        ),
         vec!["a-due-soon"]
     );
     assert_eq!(list(&app, "overdue=true&status=all"), vec!["b-overdue"]);
-    assert_eq!(list(&app, "overdue=false"), vec!["a-due-soon", "d-later", "c-no-due"]);
+    assert_eq!(
+        list(&app, "overdue=false"),
+        vec!["a-due-soon", "d-later", "c-no-due"]
+    );
     assert_eq!(list(&app, "has_due=false"), vec!["c-no-due"]);
     assert_eq!(list(&app, "recurring=true"), vec!["d-later"]);
-    assert_eq!(list(&app, "recurring=false&has_due=true"), vec!["b-overdue", "a-due-soon"]);
+    assert_eq!(
+        list(&app, "recurring=false&has_due=true"),
+        vec!["b-overdue", "a-due-soon"]
+    );
 }
 
 #[test]
 fn every_sort_orders_as_named() {
     let app = App::new();
     seed(&app);
-    assert_eq!(list(&app, "sort=priority"), vec!["b-overdue", "a-due-soon", "c-no-due", "d-later"]);
-    assert_eq!(list(&app, "sort=-priority"), vec!["d-later", "c-no-due", "a-due-soon", "b-overdue"]);
-    assert_eq!(list(&app, "sort=-title"), vec!["d-later", "c-no-due", "b-overdue", "a-due-soon"]);
+    assert_eq!(
+        list(&app, "sort=priority"),
+        vec!["b-overdue", "a-due-soon", "c-no-due", "d-later"]
+    );
+    assert_eq!(
+        list(&app, "sort=-priority"),
+        vec!["d-later", "c-no-due", "a-due-soon", "b-overdue"]
+    );
+    assert_eq!(
+        list(&app, "sort=-title"),
+        vec!["d-later", "c-no-due", "b-overdue", "a-due-soon"]
+    );
     assert_eq!(list(&app, "sort=created_at").len(), 4);
     assert_eq!(list(&app, "sort=-updated_at").len(), 4);
 }
@@ -100,7 +137,10 @@ fn bad_query_parameters_are_400_naming_the_parameter() {
         let resp = app.get("alice", &format!("/api/tasks?{query}"));
         assert_eq!(resp.status, 400, "?{query}: {:?}", resp.body);
         assert_eq!(resp.body["parameter"], parameter, "?{query}");
-        assert_eq!(resp.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            resp.header("content-type"),
+            Some("application/problem+json")
+        );
     }
 }
 
@@ -113,7 +153,10 @@ fn page_through(app: &App, conn: &spindle_native::PgDb, query: &str, limit: usiz
             Some(c) => format!("/api/tasks?{query}&limit={limit}&cursor={c}"),
             None => format!("/api/tasks?{query}&limit={limit}"),
         };
-        let req = app.request("GET", &uri, Some("alice"), None).body(Vec::new()).unwrap();
+        let req = app
+            .request("GET", &uri, Some("alice"), None)
+            .body(Vec::new())
+            .unwrap();
         let resp = app.send_on(conn, req);
         assert_eq!(resp.status, 200, "{uri}: {:?}", resp.body);
         let items = resp.body["items"].as_array().unwrap();
@@ -130,18 +173,35 @@ fn page_through(app: &App, conn: &spindle_native::PgDb, query: &str, limit: usiz
 fn pages_cover_every_task_once_in_every_sort() {
     let app = App::new();
     for i in 0..37 {
-        let mut task = json!({ "title": format!("task {:02}", i % 7), "priority": format!("P{}", i % 4 + 1) });
+        let mut task =
+            json!({ "title": format!("task {:02}", i % 7), "priority": format!("P{}", i % 4 + 1) });
         if i % 3 != 0 {
             task["due_at"] = json!(format!("2026-03-{:02}T09:00:00Z", i % 5 + 1));
         }
         app.create("alice", task);
         app.clock.advance(std::time::Duration::from_secs(i % 2));
     }
-    for sort in ["due_at", "-due_at", "priority", "-priority", "title", "-title", "created_at", "-created_at", "updated_at"] {
+    for sort in [
+        "due_at",
+        "-due_at",
+        "priority",
+        "-priority",
+        "title",
+        "-title",
+        "created_at",
+        "-created_at",
+        "updated_at",
+    ] {
         let ids = page_through(&app, &app.conn, &format!("sort={sort}"), 5);
         assert_eq!(ids.len(), 37, "sort={sort}");
-        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 37, "sort={sort} repeated a task");
-        let all_at_once: Vec<String> = app.get("alice", &format!("/api/tasks?sort={sort}&limit=100")).body["items"]
+        assert_eq!(
+            ids.iter().collect::<HashSet<_>>().len(),
+            37,
+            "sort={sort} repeated a task"
+        );
+        let all_at_once: Vec<String> = app
+            .get("alice", &format!("/api/tasks?sort={sort}&limit=100"))
+            .body["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -159,8 +219,18 @@ fn a_cursor_only_works_with_the_query_that_made_it() {
     }
     let first = app.get("alice", "/api/tasks?sort=title&limit=1");
     let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("alice", &format!("/api/tasks?sort=title&limit=2&cursor={cursor}")).status, 200);
-    let other = app.get("alice", &format!("/api/tasks?sort=-title&limit=1&cursor={cursor}"));
+    assert_eq!(
+        app.get(
+            "alice",
+            &format!("/api/tasks?sort=title&limit=2&cursor={cursor}")
+        )
+        .status,
+        200
+    );
+    let other = app.get(
+        "alice",
+        &format!("/api/tasks?sort=-title&limit=1&cursor={cursor}"),
+    );
     assert_eq!(other.status, 400);
     assert_eq!(other.body["parameter"], "cursor");
 }
@@ -193,7 +263,11 @@ fn paging_while_tasks_are_added_and_removed_never_repeats_or_skips_a_survivor() 
         seen
     });
     let unique: HashSet<&String> = seen.iter().collect();
-    assert_eq!(unique.len(), seen.len(), "a task appeared twice while paging");
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "a task appeared twice while paging"
+    );
     for id in originals.iter().filter(|id| !doomed.contains(id)) {
         assert!(unique.contains(id), "surviving task {id} was skipped");
     }
@@ -202,8 +276,14 @@ fn paging_while_tasks_are_added_and_removed_never_repeats_or_skips_a_survivor() 
 #[test]
 fn search_matches_word_prefixes_and_ranks_title_matches_first() {
     let app = App::new();
-    app.create("alice", json!({ "title": "Weekly review", "description": "look back at milk prices" }));
-    app.create("alice", json!({ "title": "Buy milk", "description": "semi-skimmed" }));
+    app.create(
+        "alice",
+        json!({ "title": "Weekly review", "description": "look back at milk prices" }),
+    );
+    app.create(
+        "alice",
+        json!({ "title": "Buy milk", "description": "semi-skimmed" }),
+    );
     app.create("alice", json!({ "title": "Buy bread" }));
     app.create("bob", json!({ "title": "Bob's milk" }));
     assert_eq!(list(&app, "q=mil"), vec!["Buy milk", "Weekly review"]);
@@ -211,22 +291,41 @@ fn search_matches_word_prefixes_and_ranks_title_matches_first() {
     assert_eq!(list(&app, "q=buy%20mi"), vec!["Buy milk"]);
     assert_eq!(list(&app, "q=skim"), vec!["Buy milk"]);
     assert_eq!(list(&app, "q=nothing"), Vec::<String>::new());
-    assert_eq!(list(&app, "q=milk&sort=title"), vec!["Buy milk", "Weekly review"]);
+    assert_eq!(
+        list(&app, "q=milk&sort=title"),
+        vec!["Buy milk", "Weekly review"]
+    );
     // Operators typed by the user are just separators, never tsquery syntax.
-    assert_eq!(list(&app, &format!("q={}", enc("milk | bread & !x:*"))), Vec::<String>::new());
-    assert_eq!(list(&app, &format!("q={}", enc("buy & (bread)"))), vec!["Buy bread"]);
+    assert_eq!(
+        list(&app, &format!("q={}", enc("milk | bread & !x:*"))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        list(&app, &format!("q={}", enc("buy & (bread)"))),
+        vec!["Buy bread"]
+    );
 }
 
 #[test]
 fn search_results_page_by_rank_without_repeats() {
     let app = App::new();
     for i in 0..12 {
-        let title = if i % 3 == 0 { format!("report report {i}") } else { format!("report {i}") };
-        app.create("alice", json!({ "title": title, "description": if i % 2 == 0 { "report" } else { "" } }));
+        let title = if i % 3 == 0 {
+            format!("report report {i}")
+        } else {
+            format!("report {i}")
+        };
+        app.create(
+            "alice",
+            json!({ "title": title, "description": if i % 2 == 0 { "report" } else { "" } }),
+        );
     }
     let ids = page_through(&app, &app.conn, "q=report", 5);
     assert_eq!(ids.len(), 12);
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 12);
     let first: Value = app.get("alice", "/api/tasks?q=report&limit=1").body;
-    assert!(first["items"][0]["title"].as_str().unwrap().starts_with("report report"));
+    assert!(first["items"][0]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("report report"));
 }

@@ -9,6 +9,11 @@ use spindle_ports::SystemClock;
 async fn handle(req: IncomingRequest) -> Response {
     let req = spindle_spin::read_request(req, MAX_BODY_BYTES).await;
     let (db, publisher, config) = spindle_spin::platform(settings::DB_URL, settings::REDIS_URL);
-    let ctx = Ctx { db: &db, publisher: &publisher, clock: &SystemClock, config: &config };
+    let ctx = Ctx {
+        db: &db,
+        publisher: &publisher,
+        clock: &SystemClock,
+        config: &config,
+    };
     spindle_api::ops(&ctx, req)
 }

@@ -10,14 +10,15 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-
 struct Cron;
 
 impl Guest for Cron {
     fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
         let (db, publisher, config) = spindle_spin::platform(settings::DB_URL, settings::REDIS_URL);
-        let settings = RelaySettings::from_config(&config).map_err(|e| Error::Other(e.to_string()))?;
-        let report = relay::tick(&db, &publisher, &settings).map_err(|e| Error::Other(e.to_string()))?;
+        let settings =
+            RelaySettings::from_config(&config).map_err(|e| Error::Other(e.to_string()))?;
+        let report =
+            relay::tick(&db, &publisher, &settings).map_err(|e| Error::Other(e.to_string()))?;
         if report.published > 0 || report.dead_lettered > 0 {
             eprintln!("reminder-cron: relay {report:?}");
         }

@@ -61,7 +61,11 @@ pub struct Claims {
 }
 
 /// Reads the user from an `Authorization` header value.
-pub fn authenticate(header: Option<&str>, secret: &[u8], now_seconds: i64) -> Result<UserId, AuthError> {
+pub fn authenticate(
+    header: Option<&str>,
+    secret: &[u8],
+    now_seconds: i64,
+) -> Result<UserId, AuthError> {
     let value = header.ok_or(AuthError::Missing)?;
     let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::Missing)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -91,14 +95,18 @@ pub fn verify(token: &str, secret: &[u8], now_seconds: i64) -> Result<UserId, Au
     mac.update(header_b64.as_bytes());
     mac.update(b".");
     mac.update(claims_b64.as_bytes());
-    mac.verify_slice(&signature).map_err(|_| AuthError::Signature)?;
+    mac.verify_slice(&signature)
+        .map_err(|_| AuthError::Signature)?;
 
     let claims: Claims = decode_json(claims_b64)?;
     let exp = claims.exp.ok_or(AuthError::NoExpiry)?;
     if now_seconds > exp.saturating_add(LEEWAY_SECONDS) {
         return Err(AuthError::Expired);
     }
-    if claims.nbf.is_some_and(|nbf| now_seconds.saturating_add(LEEWAY_SECONDS) < nbf) {
+    if claims
+        .nbf
+        .is_some_and(|nbf| now_seconds.saturating_add(LEEWAY_SECONDS) < nbf)
+    {
         return Err(AuthError::NotYetValid);
     }
     let sub = claims.sub.trim();
@@ -109,7 +117,9 @@ pub fn verify(token: &str, secret: &[u8], now_seconds: i64) -> Result<UserId, Au
 }
 
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AuthError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)
 }
 
@@ -133,7 +143,15 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn token(sub: &str, exp: Option<i64>) -> String {
-        sign(&Claims { sub: sub.into(), exp, nbf: None, iat: None }, SECRET)
+        sign(
+            &Claims {
+                sub: sub.into(),
+                exp,
+                nbf: None,
+                iat: None,
+            },
+            SECRET,
+        )
     }
 
     #[test]
@@ -144,17 +162,31 @@ mod tests {
 
     #[test]
     fn an_expired_token_is_refused() {
-        assert_eq!(verify(&token("alice", Some(NOW - 3600)), SECRET, NOW), Err(AuthError::Expired));
+        assert_eq!(
+            verify(&token("alice", Some(NOW - 3600)), SECRET, NOW),
+            Err(AuthError::Expired)
+        );
     }
 
     #[test]
     fn a_token_without_expiry_is_refused() {
-        assert_eq!(verify(&token("alice", None), SECRET, NOW), Err(AuthError::NoExpiry));
+        assert_eq!(
+            verify(&token("alice", None), SECRET, NOW),
+            Err(AuthError::NoExpiry)
+        );
     }
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
-        let forged = sign(&Claims { sub: "alice".into(), exp: Some(NOW + 60), nbf: None, iat: None }, b"other");
+        let forged = sign(
+            &Claims {
+                sub: "alice".into(),
+                exp: Some(NOW + 60),
+                nbf: None,
+                iat: None,
+            },
+            b"other",
+        );
         assert_eq!(verify(&forged, SECRET, NOW), Err(AuthError::Signature));
     }
 
@@ -163,11 +195,17 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let claims = URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"alice","exp":{}}}"#, NOW + 60));
         let unsigned = format!("{header}.{claims}.");
-        assert_eq!(verify(&unsigned, SECRET, NOW), Err(AuthError::Algorithm("none".into())));
+        assert_eq!(
+            verify(&unsigned, SECRET, NOW),
+            Err(AuthError::Algorithm("none".into()))
+        );
     }
 
     #[test]
     fn a_scheme_other_than_bearer_is_missing_credentials() {
-        assert_eq!(authenticate(Some("Basic abc"), SECRET, NOW), Err(AuthError::Missing));
+        assert_eq!(
+            authenticate(Some("Basic abc"), SECRET, NOW),
+            Err(AuthError::Missing)
+        );
     }
 }

@@ -13,13 +13,19 @@ use uuid::Uuid;
 
 use crate::auth::UserId;
 use crate::problem::ApiError;
-use crate::respond::{json, only_params, query_pairs};
+use crate::respond::{json, only_params, query_pairs, QueryParams};
 use crate::router::{Matched, Route};
 use crate::{Ctx, Request, Response};
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/api/changes" },
-    Route { method: "GET", path: "/api/tasks/{id}/history" },
+    Route {
+        method: "GET",
+        path: "/api/changes",
+    },
+    Route {
+        method: "GET",
+        path: "/api/tasks/{id}/history",
+    },
 ];
 
 const DEFAULT_LIMIT: u32 = 100;
@@ -36,30 +42,11 @@ pub fn dispatch<D: Db, P: Publisher>(
         ("GET", "/api/changes") => changes(ctx, req, user),
         ("GET", "/api/tasks/{id}/history") => {
             let raw = matched.segments.get(2).map(String::as_str).unwrap_or("");
-            let id = Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(format!("there is no task {raw}")))?;
+            let id = Uuid::parse_str(raw)
+                .map_err(|_| ApiError::NotFound(format!("there is no task {raw}")))?;
             history(ctx, req, user, id)
         }
-        (method, path) => Err(ApiError::Internal(format!("route {method} {path} has no handler"))),
-    }
-}
-
-fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ApiError> {
-    let mut values = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(ApiError::bad_parameter(name, format!("{name} may be given only once")));
-    }
-    Ok(first)
-}
-
-fn limit(pairs: &[(String, String)], default: u32, max: u32) -> Result<u32, ApiError> {
-    match single(pairs, "limit")? {
-        None => Ok(default),
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| ApiError::bad_parameter("limit", format!("limit must be a whole number from 1 to {max}"))),
+        _ => Err(matched.unhandled()),
     }
 }
 
@@ -75,27 +62,44 @@ fn decode_position(parameter: &str, raw: &str) -> Result<i64, ApiError> {
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|s| s.strip_prefix('s').and_then(|n| n.parse::<i64>().ok()))
         .filter(|n| *n >= 0)
-        .ok_or_else(|| ApiError::bad_parameter(parameter, format!("{parameter} is not a cursor this API issued")))
+        .ok_or_else(|| {
+            ApiError::bad_parameter(
+                parameter,
+                format!("{parameter} is not a cursor this API issued"),
+            )
+        })
 }
 
 /// The user's events after `after`, oldest first. `after=latest` starts from
 /// now (a client that only wants what happens next); no `after` starts from
 /// the beginning. `wait` (seconds) holds the request open until something
 /// arrives. Keep `next_cursor` and send it back: nothing is missed or repeated.
-fn changes<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) -> Result<Response, ApiError> {
+fn changes<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+) -> Result<Response, ApiError> {
     let pairs = query_pairs(req);
     only_params(&pairs, &["after", "limit", "wait"])?;
-    let after = match single(&pairs, "after")? {
+    let params = QueryParams(&pairs);
+    let after = match params.single("after")? {
         None => 0,
         Some("latest") => outbox::latest_seq(ctx.db, user.as_str())?,
         Some(raw) => decode_position("after", raw)?,
     };
-    let limit = limit(&pairs, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let wait = match single(&pairs, "wait")? {
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let wait = match params.single("wait")? {
         None => 0,
-        Some(raw) => raw.parse::<u64>().ok().filter(|n| *n <= MAX_WAIT_SECONDS).ok_or_else(|| {
-            ApiError::bad_parameter("wait", format!("wait must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"))
-        })?,
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= MAX_WAIT_SECONDS)
+            .ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "wait",
+                    format!("wait must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"),
+                )
+            })?,
     };
     let events = spindle_events::changes::wait_for(
         ctx.db,
@@ -114,17 +118,36 @@ fn changes<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserI
 
 /// Newest first. A deleted task keeps its history; a task that never existed
 /// (or is another user's) is a 404.
-fn history<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+fn history<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    id: Uuid,
+) -> Result<Response, ApiError> {
     let pairs = query_pairs(req);
     only_params(&pairs, &["limit", "cursor"])?;
-    let limit = limit(&pairs, 50, 100)?;
-    let before = single(&pairs, "cursor")?.map(|c| decode_position("cursor", c)).transpose()?;
+    let params = QueryParams(&pairs);
+    let limit = params.limit(50, 100)?;
+    let before = params
+        .single("cursor")?
+        .map(|c| decode_position("cursor", c))
+        .transpose()?;
     let mut entries = spindle_events::audit::history(ctx.db, user.as_str(), id, before, limit + 1)?;
-    if entries.is_empty() && before.is_none() && task_store::get(ctx.db, user.as_str(), id)?.is_none() {
+    if entries.is_empty()
+        && before.is_none()
+        && task_store::get(ctx.db, user.as_str(), id)?.is_none()
+    {
         return Err(ApiError::NotFound(format!("there is no task {id}")));
     }
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
-    let next = if more { entries.last().map(|e| encode_position(e.seq)) } else { None };
-    Ok(json(StatusCode::OK, &json!({ "items": entries, "next_cursor": next })))
+    let next = if more {
+        entries.last().map(|e| encode_position(e.seq))
+    } else {
+        None
+    };
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "items": entries, "next_cursor": next }),
+    ))
 }

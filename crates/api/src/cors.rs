@@ -6,7 +6,8 @@ use http::{header, HeaderValue, Method, StatusCode};
 use crate::respond::header;
 use crate::{Request, Response};
 
-const ALLOWED_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
+const ALLOWED_HEADERS: &str =
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
 const EXPOSED_HEADERS: &str = "ETag, Location, Retry-After, Idempotent-Replayed";
 const MAX_AGE_SECONDS: &str = "600";
 
@@ -34,7 +35,10 @@ impl Cors {
     }
 
     pub fn is_preflight(req: &Request) -> bool {
-        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        req.method() == Method::OPTIONS
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     }
 
     /// Answers a preflight: 204 with the grants when the origin is allowed,
@@ -45,12 +49,24 @@ impl Cors {
             .header(header::VARY, "Origin")
             .body(Vec::new())
             .unwrap_or_else(|_| http::Response::new(Vec::new()));
-        if let Some(origin) = self.allowed(req).and_then(|o| HeaderValue::from_str(o).ok()) {
+        if let Some(origin) = self
+            .allowed(req)
+            .and_then(|o| HeaderValue::from_str(o).ok())
+        {
             let headers = response.headers_mut();
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_str(allow).unwrap_or(HeaderValue::from_static("GET")));
-            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
-            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE_SECONDS));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_str(allow).unwrap_or(HeaderValue::from_static("GET")),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOWED_HEADERS),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static(MAX_AGE_SECONDS),
+            );
         }
         response
     }
@@ -59,9 +75,15 @@ impl Cors {
     pub fn decorate(&self, req: &Request, response: &mut Response) {
         let headers = response.headers_mut();
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
-        if let Some(origin) = self.allowed(req).and_then(|o| HeaderValue::from_str(o).ok()) {
+        if let Some(origin) = self
+            .allowed(req)
+            .and_then(|o| HeaderValue::from_str(o).ok())
+        {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED_HEADERS),
+            );
         }
     }
 }

@@ -3,10 +3,12 @@
 
 use serde_json::{Map, Value};
 use spindle_domain::{
-    parse_instant, Description, DraftFields, FieldErrors, Priority, ReminderSpec, Tags, TimeZone, Title, MAX_REMINDERS,
+    parse_instant, Description, DraftFields, FieldErrors, Priority, ReminderSpec, Tags, TimeZone,
+    Title, MAX_REMINDERS,
 };
 
-const EDITABLE: &str = "title, description, priority, tags, due_at, timezone, recurrence, reminders";
+const EDITABLE: &str =
+    "title, description, priority, tags, due_at, timezone, recurrence, reminders";
 const READ_ONLY: &[&str] = &[
     "id",
     "status",
@@ -59,7 +61,9 @@ pub fn draft_fields(body: Map<String, Value>) -> (DraftFields, FieldErrors) {
 }
 
 fn string(value: &Value) -> Result<&str, String> {
-    value.as_str().ok_or_else(|| format!("must be a string, not {}", kind(value)))
+    value
+        .as_str()
+        .ok_or_else(|| format!("must be a string, not {}", kind(value)))
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -78,7 +82,10 @@ fn tags(value: &Value, errors: &mut FieldErrors) -> Option<Tags> {
         Value::Null => return Some(Tags::default()),
         Value::Array(items) => items,
         other => {
-            errors.add("tags", format!("must be an array of strings, not {}", kind(other)));
+            errors.add(
+                "tags",
+                format!("must be an array of strings, not {}", kind(other)),
+            );
             return None;
         }
     };
@@ -108,14 +115,20 @@ fn reminders(value: &Value, errors: &mut FieldErrors) -> Option<Vec<ReminderSpec
         Value::Null => return Some(Vec::new()),
         Value::Array(items) => items,
         other => {
-            errors.add("reminders", format!("must be an array, not {}", kind(other)));
+            errors.add(
+                "reminders",
+                format!("must be an array, not {}", kind(other)),
+            );
             return None;
         }
     };
     if items.len() > MAX_REMINDERS {
         errors.add(
             "reminders",
-            format!("a task may have at most {MAX_REMINDERS} reminders (got {})", items.len()),
+            format!(
+                "a task may have at most {MAX_REMINDERS} reminders (got {})",
+                items.len()
+            ),
         );
         return None;
     }
@@ -133,12 +146,19 @@ fn reminder(item: &Value) -> Result<ReminderSpec, String> {
     let Value::Object(fields) = item else {
         return Err(SHAPE.to_owned());
     };
-    if let Some(extra) = fields.keys().find(|k| !matches!(k.as_str(), "minutes_before" | "at")) {
-        return Err(format!("has an unknown field {extra:?}; a reminder {SHAPE}"));
+    if let Some(extra) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "minutes_before" | "at"))
+    {
+        return Err(format!(
+            "has an unknown field {extra:?}; a reminder {SHAPE}"
+        ));
     }
     match (fields.get("minutes_before"), fields.get("at")) {
         (Some(minutes), None) => {
-            let minutes = minutes.as_i64().ok_or_else(|| "minutes_before must be a whole number".to_owned())?;
+            let minutes = minutes
+                .as_i64()
+                .ok_or_else(|| "minutes_before must be a whole number".to_owned())?;
             ReminderSpec::before(minutes)
         }
         (None, Some(at)) => Ok(ReminderSpec::At(parse_instant(string(at)?)?)),

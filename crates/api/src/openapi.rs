@@ -6,5 +6,6 @@ pub const SOURCE: &str = include_str!("../../../openapi/openapi.json");
 
 /// The document, parsed. A test checks that it parses and names every route.
 pub fn document() -> serde_json::Value {
-    serde_json::from_str(SOURCE).unwrap_or_else(|e| serde_json::json!({ "error": format!("openapi.json is invalid: {e}") }))
+    serde_json::from_str(SOURCE)
+        .unwrap_or_else(|e| serde_json::json!({ "error": format!("openapi.json is invalid: {e}") }))
 }

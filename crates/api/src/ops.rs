@@ -9,22 +9,50 @@ use spindle_ports::{Db, Publisher};
 use spindle_storage::migrations::{self, MigrationError, MigrationStatus};
 
 use crate::problem::ApiError;
-use crate::respond::{json, only_params, query_pairs};
+use crate::respond::{json, only_params, query_pairs, QueryParams};
 use crate::router::{require_token, Matched, Route};
 use crate::{openapi, settings, Ctx, Request, Response};
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/healthz" },
-    Route { method: "GET", path: "/readyz" },
-    Route { method: "GET", path: "/metrics" },
-    Route { method: "POST", path: "/admin/migrate" },
-    Route { method: "GET", path: "/admin/dead-letters" },
-    Route { method: "POST", path: "/admin/dead-letters/{id}/replay" },
-    Route { method: "POST", path: "/internal/tick" },
-    Route { method: "GET", path: "/api/openapi.json" },
+    Route {
+        method: "GET",
+        path: "/healthz",
+    },
+    Route {
+        method: "GET",
+        path: "/readyz",
+    },
+    Route {
+        method: "GET",
+        path: "/metrics",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/migrate",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/dead-letters",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/dead-letters/{id}/replay",
+    },
+    Route {
+        method: "POST",
+        path: "/internal/tick",
+    },
+    Route {
+        method: "GET",
+        path: "/api/openapi.json",
+    },
 ];
 
-pub fn dispatch<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, matched: Matched<'_>) -> Result<Response, ApiError> {
+pub fn dispatch<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    matched: Matched<'_>,
+) -> Result<Response, ApiError> {
     let admin = || require_token(req, ctx.config.get(settings::ADMIN_TOKEN));
     let pairs = query_pairs(req);
     match (matched.route.method, matched.route.path) {
@@ -56,18 +84,25 @@ pub fn dispatch<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, matched
             only_params(&pairs, &[])?;
             tick(ctx)
         }
-        (method, path) => Err(ApiError::Internal(format!("route {method} {path} has no handler"))),
+        _ => Err(matched.unhandled()),
     }
 }
 
 /// Ready when the database answers and carries every migration of this build.
 fn ready<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
     let reason = match migrations::status(ctx.db) {
-        Ok(MigrationStatus::Current) => return Ok(json(StatusCode::OK, &json!({ "status": "ready" }))),
-        Ok(MigrationStatus::Pending(names)) => {
-            format!("migrations not applied yet: {}; run POST /admin/migrate", names.join(", "))
+        Ok(MigrationStatus::Current) => {
+            return Ok(json(StatusCode::OK, &json!({ "status": "ready" })))
         }
-        Ok(MigrationStatus::Changed(name)) => format!("migration {name} differs from the one applied"),
+        Ok(MigrationStatus::Pending(names)) => {
+            format!(
+                "migrations not applied yet: {}; run POST /admin/migrate",
+                names.join(", ")
+            )
+        }
+        Ok(MigrationStatus::Changed(name)) => {
+            format!("migration {name} differs from the one applied")
+        }
         Err(err) => format!("the database is unreachable: {err}"),
     };
     Err(ApiError::Unavailable(reason))
@@ -77,18 +112,32 @@ fn ready<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError>
 fn metrics<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
     let g = spindle_storage::metrics::gauges(ctx.db)?;
     let gauges: [(&str, &str, String); 4] = [
-        ("spindle_outbox_pending", "Events not yet processed by every consumer.", g.outbox_pending.to_string()),
+        (
+            "spindle_outbox_pending",
+            "Events not yet processed by every consumer.",
+            g.outbox_pending.to_string(),
+        ),
         (
             "spindle_outbox_oldest_pending_seconds",
             "Age of the oldest event not yet processed by every consumer.",
             g.outbox_oldest_pending_seconds.to_string(),
         ),
-        ("spindle_dead_letters_open", "Dead-lettered events not replayed.", g.dead_letters_open.to_string()),
-        ("spindle_reminders_overdue", "Reminders past their time and still pending.", g.reminders_overdue.to_string()),
+        (
+            "spindle_dead_letters_open",
+            "Dead-lettered events not replayed.",
+            g.dead_letters_open.to_string(),
+        ),
+        (
+            "spindle_reminders_overdue",
+            "Reminders past their time and still pending.",
+            g.reminders_overdue.to_string(),
+        ),
     ];
     let body: String = gauges
         .iter()
-        .map(|(name, help, value)| format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"))
+        .map(|(name, help, value)| {
+            format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+        })
         .collect();
     http::Response::builder()
         .status(StatusCode::OK)
@@ -115,7 +164,8 @@ fn relay_settings<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<RelaySetti
 
 fn tick<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
     let settings = relay_settings(ctx)?;
-    let report = relay::tick(ctx.db, ctx.publisher, &settings).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let report = relay::tick(ctx.db, ctx.publisher, &settings)
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(json(
         StatusCode::OK,
         &json!({
@@ -131,19 +181,18 @@ fn tick<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> 
     ))
 }
 
-fn dead_letters<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, pairs: &[(String, String)]) -> Result<Response, ApiError> {
-    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
-        match pairs.iter().find(|(n, _)| n == name) {
-            None => Ok(default),
-            Some((_, raw)) => raw
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (0..=max).contains(n))
-                .ok_or_else(|| ApiError::bad_parameter(name, format!("{name} must be a whole number from 0 to {max}"))),
-        }
+fn dead_letters<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    pairs: &[(String, String)],
+) -> Result<Response, ApiError> {
+    let params = QueryParams(pairs);
+    let after = match params.single("after")? {
+        None => 0,
+        Some(raw) => raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::bad_parameter("after", "after must be a dead letter id (a whole number)")
+        })?,
     };
-    let after = number("after", 0, i64::MAX)?;
-    let limit = u32::try_from(number("limit", 50, 500)?.max(1)).unwrap_or(50);
+    let limit = params.limit(50, 500)?;
     let letters = spindle_storage::dead_letters::list(ctx.db, after, limit)?;
     let items: Vec<Value> = letters
         .iter()
@@ -155,8 +204,13 @@ fn dead_letters<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, pairs: &[(String, Stri
             })
         })
         .collect();
-    let next = (letters.len() == limit as usize).then(|| letters.last().map(|d| d.id)).flatten();
-    Ok(json(StatusCode::OK, &json!({ "items": items, "next_after": next })))
+    let next = (letters.len() == limit as usize)
+        .then(|| letters.last().map(|d| d.id))
+        .flatten();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "items": items, "next_after": next }),
+    ))
 }
 
 fn replay<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, id: i64) -> Result<Response, ApiError> {

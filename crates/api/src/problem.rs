@@ -47,7 +47,9 @@ pub enum ApiError {
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {
-            DbError::Connection(reason) => ApiError::Unavailable(format!("the database is unreachable ({reason}); retry shortly")),
+            DbError::Connection(reason) => ApiError::Unavailable(format!(
+                "the database is unreachable ({reason}); retry shortly"
+            )),
             // Serialization failures and deadlocks are transient by definition.
             DbError::Query { ref code, .. } if code == "40001" || code == "40P01" => {
                 ApiError::Unavailable("the request collided with a concurrent one; retry it".into())
@@ -74,20 +76,68 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         use ApiError::*;
         match self {
-            Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required"),
-            BadToken => (StatusCode::UNAUTHORIZED, "bad-token", "Authentication required"),
+            Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+            ),
+            BadToken => (
+                StatusCode::UNAUTHORIZED,
+                "bad-token",
+                "Authentication required",
+            ),
             NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
-            Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request has invalid fields"),
-            BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad-parameter", "A query parameter is invalid"),
-            BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "The request is malformed"),
-            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
-            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The body is too large"),
-            PreconditionFailed { .. } => (StatusCode::PRECONDITION_FAILED, "precondition-failed", "The task has changed"),
-            IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused"),
+            MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "The request has invalid fields",
+            ),
+            BadParameter { .. } => (
+                StatusCode::BAD_REQUEST,
+                "bad-parameter",
+                "A query parameter is invalid",
+            ),
+            BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "The request is malformed",
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The body is too large",
+            ),
+            PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "The task has changed",
+            ),
+            IdempotencyMismatch => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+            ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable"),
-            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Temporarily unavailable",
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
         }
     }
 
@@ -117,11 +167,22 @@ impl ApiError {
             .header(header::CONTENT_TYPE, "application/problem+json");
         match &self {
             ApiError::Unauthorized(err) => {
-                let error = if matches!(err, AuthError::Missing) { "" } else { ", error=\"invalid_token\"" };
-                builder = builder.header(header::WWW_AUTHENTICATE, format!("Bearer realm=\"spindle\"{error}"));
+                let error = if matches!(err, AuthError::Missing) {
+                    ""
+                } else {
+                    ", error=\"invalid_token\""
+                };
+                builder = builder.header(
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer realm=\"spindle\"{error}"),
+                );
             }
-            ApiError::BadToken => builder = builder.header(header::WWW_AUTHENTICATE, "Bearer realm=\"spindle-admin\""),
-            ApiError::MethodNotAllowed { allow, .. } => builder = builder.header(header::ALLOW, *allow),
+            ApiError::BadToken => {
+                builder = builder.header(header::WWW_AUTHENTICATE, "Bearer realm=\"spindle-admin\"")
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                builder = builder.header(header::ALLOW, *allow)
+            }
             ApiError::Unavailable(_) => builder = builder.header(header::RETRY_AFTER, "1"),
             _ => {}
         }

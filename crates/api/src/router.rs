@@ -33,11 +33,28 @@ pub struct Matched<'r> {
     pub segments: &'r [String],
 }
 
+impl Matched<'_> {
+    /// The error for a route listed in a table but missing from its dispatch.
+    pub fn unhandled(&self) -> ApiError {
+        ApiError::Internal(format!(
+            "route {} {} has no handler",
+            self.route.method, self.route.path
+        ))
+    }
+}
+
 /// Finds the route for the request, or says why there is none (404, 405).
-fn find<'r>(routes: &'static [Route], req: &Request, segments: &'r [String]) -> Result<Matched<'r>, ApiError> {
+fn find<'r>(
+    routes: &'static [Route],
+    req: &Request,
+    segments: &'r [String],
+) -> Result<Matched<'r>, ApiError> {
     let on_path: Vec<&'static Route> = routes.iter().filter(|r| r.matches_path(segments)).collect();
     if on_path.is_empty() {
-        return Err(ApiError::NotFound(format!("there is nothing at {}", req.uri().path())));
+        return Err(ApiError::NotFound(format!(
+            "there is nothing at {}",
+            req.uri().path()
+        )));
     }
     match on_path.iter().find(|r| r.method == req.method().as_str()) {
         Some(route) => Ok(Matched { route, segments }),
@@ -63,7 +80,8 @@ fn allow_header(on_path: &[&'static Route]) -> &'static str {
     }
 }
 
-type UserHandler<D, P> = fn(&Ctx<'_, D, P>, &Request, &UserId, Matched<'_>) -> Result<Response, ApiError>;
+type UserHandler<D, P> =
+    fn(&Ctx<'_, D, P>, &Request, &UserId, Matched<'_>) -> Result<Response, ApiError>;
 type OpsHandler<D, P> = fn(&Ctx<'_, D, P>, &Request, Matched<'_>) -> Result<Response, ApiError>;
 
 /// A user-facing route: CORS, size limit, bearer JWT, then the handler.
@@ -78,18 +96,24 @@ pub fn serve_user<D: Db, P: Publisher>(
     if Cors::is_preflight(req) {
         return match find_any(routes, &segments) {
             Some(allow) => cors.preflight(req, allow),
-            None => ApiError::NotFound(format!("there is nothing at {}", req.uri().path())).into_response(),
+            None => ApiError::NotFound(format!("there is nothing at {}", req.uri().path()))
+                .into_response(),
         };
     }
     let result = find(routes, req, &segments).and_then(|matched| {
         check_size(req)?;
-        let secret = ctx
-            .config
-            .get(settings::JWT_SECRET)
-            .ok_or_else(|| ApiError::Unavailable("the jwt_secret variable is not set; tokens cannot be checked".into()))?;
+        let secret = ctx.config.get(settings::JWT_SECRET).ok_or_else(|| {
+            ApiError::Unavailable(
+                "the jwt_secret variable is not set; tokens cannot be checked".into(),
+            )
+        })?;
         let now_seconds = ctx.clock.now_micros().div_euclid(1_000_000);
-        let user = authenticate(header(req.headers(), http::header::AUTHORIZATION), secret.as_bytes(), now_seconds)
-            .map_err(ApiError::Unauthorized)?;
+        let user = authenticate(
+            header(req.headers(), http::header::AUTHORIZATION),
+            secret.as_bytes(),
+            now_seconds,
+        )
+        .map_err(ApiError::Unauthorized)?;
         handler(ctx, req, &user, matched)
     });
     let mut response = result.unwrap_or_else(ApiError::into_response);
@@ -121,7 +145,9 @@ fn find_any(routes: &'static [Route], segments: &[String]) -> Option<&'static st
 /// Checks a bearer token against a configured secret in constant time.
 pub fn require_token(req: &Request, expected: Option<String>) -> Result<(), ApiError> {
     let Some(expected) = expected else {
-        return Err(ApiError::Unavailable("this endpoint's token variable is not set; it is disabled".into()));
+        return Err(ApiError::Unavailable(
+            "this endpoint's token variable is not set; it is disabled".into(),
+        ));
     };
     let presented = header(req.headers(), http::header::AUTHORIZATION)
         .and_then(|v| v.strip_prefix("Bearer "))

@@ -16,9 +16,18 @@ use crate::write::write;
 use crate::{Ctx, Request, Response};
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/api/tags" },
-    Route { method: "PATCH", path: "/api/tags/{name}" },
-    Route { method: "DELETE", path: "/api/tags/{name}" },
+    Route {
+        method: "GET",
+        path: "/api/tags",
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/tags/{name}",
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/tags/{name}",
+    },
 ];
 
 pub fn dispatch<D: Db, P: Publisher>(
@@ -36,7 +45,7 @@ pub fn dispatch<D: Db, P: Publisher>(
         ("GET", "/api/tags") => list(ctx, user),
         ("PATCH", "/api/tags/{name}") => rename(ctx, req, user, tag()?),
         ("DELETE", "/api/tags/{name}") => delete(ctx, req, user, tag()?),
-        (method, path) => Err(ApiError::Internal(format!("route {method} {path} has no handler"))),
+        _ => Err(matched.unhandled()),
     }
 }
 
@@ -51,23 +60,55 @@ fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, user: &UserId) -> Result<Respo
 
 /// `{"name": "new"}`: every task tagged `from` is tagged `new` instead; a task
 /// that already had `new` keeps it once (the two tags merge).
-fn rename<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, from: Tag) -> Result<Response, ApiError> {
+fn rename<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    from: Tag,
+) -> Result<Response, ApiError> {
     let mut body = json_object(req)?;
     let mut errors = FieldErrors::new();
     let to = match body.remove("name") {
         Some(Value::String(name)) => errors.check("name", Tag::parse(&name)),
         Some(_) => errors.check("name", Err("must be a string".to_owned())),
-        None => errors.check("name", Err("is required: the new name of the tag".to_owned())),
+        None => errors.check(
+            "name",
+            Err("is required: the new name of the tag".to_owned()),
+        ),
     };
     for extra in body.keys() {
-        errors.add(extra.as_str(), "is not a field of a tag rename; send only {\"name\": \"<new name>\"}");
+        errors.add(
+            extra.as_str(),
+            "is not a field of a tag rename; send only {\"name\": \"<new name>\"}",
+        );
     }
-    let to = errors.into_result(|| to)?.ok_or_else(|| ApiError::Internal("tag checked but absent".into()))?;
-    retag(ctx, req, user, &from, |tags| tags.renamed(&from, &to), StatusCode::OK)
+    let to = errors
+        .into_result(|| to)?
+        .ok_or_else(|| ApiError::Internal("tag checked but absent".into()))?;
+    retag(
+        ctx,
+        req,
+        user,
+        &from,
+        |tags| tags.renamed(&from, &to),
+        StatusCode::OK,
+    )
 }
 
-fn delete<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, tag: Tag) -> Result<Response, ApiError> {
-    retag(ctx, req, user, &tag, |tags| tags.without(&tag), StatusCode::NO_CONTENT)
+fn delete<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    tag: Tag,
+) -> Result<Response, ApiError> {
+    retag(
+        ctx,
+        req,
+        user,
+        &tag,
+        |tags| tags.without(&tag),
+        StatusCode::NO_CONTENT,
+    )
 }
 
 /// Applies `change` to the tags of every task carrying `tag`, with one
@@ -83,7 +124,10 @@ fn retag<D: Db, P: Publisher>(
     write(ctx, req, user, |db, written| {
         let tasks = task_store::with_tag_for_update(db, user.as_str(), tag)?;
         if tasks.is_empty() {
-            return Err(ApiError::NotFound(format!("no task is tagged {:?}", tag.as_str())));
+            return Err(ApiError::NotFound(format!(
+                "no task is tagged {:?}",
+                tag.as_str()
+            )));
         }
         let changed: Vec<(Task, Tags)> = tasks
             .into_iter()
@@ -100,7 +144,11 @@ fn retag<D: Db, P: Publisher>(
             .map(|(task, before)| {
                 let task_json = views::task(task);
                 let changes = views::changes(before, &task_json);
-                (EventType::TaskUpdated, task, json!({ "task": task_json, "changes": changes }))
+                (
+                    EventType::TaskUpdated,
+                    task,
+                    json!({ "task": task_json, "changes": changes }),
+                )
             })
             .collect();
         written.task_events(ctx, db, events)?;

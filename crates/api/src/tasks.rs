@@ -14,20 +14,43 @@ use uuid::Uuid;
 use crate::auth::UserId;
 use crate::input::draft_fields;
 use crate::problem::ApiError;
-use crate::respond::{header, json, json_object, no_content, only_params, query_pairs};
+use crate::respond::{
+    header, json, json_object, no_content, only_params, query_pairs, QueryParams,
+};
 use crate::router::{Matched, Route};
 use crate::views;
 use crate::write::{write, Written};
 use crate::{Ctx, Request, Response};
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/api/tasks" },
-    Route { method: "POST", path: "/api/tasks" },
-    Route { method: "GET", path: "/api/tasks/{id}" },
-    Route { method: "PATCH", path: "/api/tasks/{id}" },
-    Route { method: "DELETE", path: "/api/tasks/{id}" },
-    Route { method: "POST", path: "/api/tasks/{id}/complete" },
-    Route { method: "POST", path: "/api/tasks/{id}/reopen" },
+    Route {
+        method: "GET",
+        path: "/api/tasks",
+    },
+    Route {
+        method: "POST",
+        path: "/api/tasks",
+    },
+    Route {
+        method: "GET",
+        path: "/api/tasks/{id}",
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/tasks/{id}",
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/tasks/{id}",
+    },
+    Route {
+        method: "POST",
+        path: "/api/tasks/{id}/complete",
+    },
+    Route {
+        method: "POST",
+        path: "/api/tasks/{id}/reopen",
+    },
 ];
 
 pub fn dispatch<D: Db, P: Publisher>(
@@ -45,7 +68,7 @@ pub fn dispatch<D: Db, P: Publisher>(
         ("DELETE", "/api/tasks/{id}") => delete(ctx, req, user, id()?),
         ("POST", "/api/tasks/{id}/complete") => set_status(ctx, req, user, id()?, true),
         ("POST", "/api/tasks/{id}/reopen") => set_status(ctx, req, user, id()?, false),
-        (method, path) => Err(ApiError::Internal(format!("route {method} {path} has no handler"))),
+        _ => Err(matched.unhandled()),
     }
 }
 
@@ -77,19 +100,32 @@ fn check_if_match(req: &Request, task: &Task) -> Result<(), ApiError> {
         return Ok(());
     };
     let current = views::etag(task);
-    let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag == current);
+    let matches = value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == current);
     if matches {
         Ok(())
     } else {
-        Err(ApiError::PreconditionFailed { current: task.version })
+        Err(ApiError::PreconditionFailed {
+            current: task.version,
+        })
     }
 }
 
-fn get<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+fn get<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    id: Uuid,
+) -> Result<Response, ApiError> {
     only_params(&query_pairs(req), &[])?;
     let task = store::get(ctx.db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
-    let unchanged = header(req.headers(), header::IF_NONE_MATCH)
-        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == views::etag(&task)));
+    let unchanged = header(req.headers(), header::IF_NONE_MATCH).is_some_and(|v| {
+        v.split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == views::etag(&task))
+    });
     if unchanged {
         let mut response = http::Response::new(Vec::new());
         *response.status_mut() = StatusCode::NOT_MODIFIED;
@@ -101,18 +137,33 @@ fn get<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, i
     Ok(task_response(StatusCode::OK, &task))
 }
 
-fn create<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) -> Result<Response, ApiError> {
+fn create<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+) -> Result<Response, ApiError> {
     only_params(&query_pairs(req), &[])?;
     let (fields, errors) = draft_fields(json_object(req)?);
     let draft = TaskDraft::create(fields, errors)?;
     write(ctx, req, user, |db, written| {
         let task = store::insert(db, user.as_str(), Uuid::new_v4(), &draft, ctx.now())?;
-        written.task_event(ctx, db, EventType::TaskCreated, &task, json!({ "task": views::task(&task) }))?;
+        written.task_event(
+            ctx,
+            db,
+            EventType::TaskCreated,
+            &task,
+            json!({ "task": views::task(&task) }),
+        )?;
         Ok(task_response(StatusCode::CREATED, &task))
     })
 }
 
-fn patch<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+fn patch<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    id: Uuid,
+) -> Result<Response, ApiError> {
     only_params(&query_pairs(req), &[])?;
     let (fields, errors) = draft_fields(json_object(req)?);
     write(ctx, req, user, |db, written| {
@@ -138,16 +189,33 @@ fn record_change<D: Db, P: Publisher>(
 ) -> Result<(), ApiError> {
     let after_json = views::task(after);
     let changes = views::changes(&views::task(before), &after_json);
-    written.task_event(ctx, db, kind, after, json!({ "task": after_json, "changes": changes }))
+    written.task_event(
+        ctx,
+        db,
+        kind,
+        after,
+        json!({ "task": after_json, "changes": changes }),
+    )
 }
 
-fn delete<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId, id: Uuid) -> Result<Response, ApiError> {
+fn delete<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    id: Uuid,
+) -> Result<Response, ApiError> {
     only_params(&query_pairs(req), &[])?;
     write(ctx, req, user, |db, written| {
         let current = store::get_for_update(db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
         check_if_match(req, &current)?;
         store::delete(db, user.as_str(), id)?;
-        written.task_event(ctx, db, EventType::TaskDeleted, &current, json!({ "task": views::task(&current) }))?;
+        written.task_event(
+            ctx,
+            db,
+            EventType::TaskDeleted,
+            &current,
+            json!({ "task": views::task(&current) }),
+        )?;
         Ok(no_content())
     })
 }
@@ -181,18 +249,33 @@ fn set_status<D: Db, P: Publisher>(
 // ---------------------------------------------------------------------------
 
 const LIST_PARAMS: &[&str] = &[
-    "q", "status", "priority", "tag", "any_tag", "due_before", "due_after", "overdue", "has_due", "recurring", "sort",
-    "limit", "cursor",
+    "q",
+    "status",
+    "priority",
+    "tag",
+    "any_tag",
+    "due_before",
+    "due_after",
+    "overdue",
+    "has_due",
+    "recurring",
+    "sort",
+    "limit",
+    "cursor",
 ];
-const DEFAULT_LIMIT: usize = 50;
-const MAX_LIMIT: usize = 100;
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_QUERY_WORDS: usize = 16;
 
-fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) -> Result<Response, ApiError> {
+fn list<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+) -> Result<Response, ApiError> {
     let pairs = query_pairs(req);
     only_params(&pairs, LIST_PARAMS)?;
-    let params = Params(&pairs);
+    let params = QueryParams(&pairs);
     let words = match params.single("q")? {
         Some(q) => search_words(q)?,
         None => Vec::new(),
@@ -201,7 +284,12 @@ fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) 
         None | Some("open") => StatusFilter::Open,
         Some("completed") => StatusFilter::Completed,
         Some("all") => StatusFilter::All,
-        Some(other) => return Err(ApiError::bad_parameter("status", format!("{other:?} is not a status; use open, completed or all"))),
+        Some(other) => {
+            return Err(ApiError::bad_parameter(
+                "status",
+                format!("{other:?} is not a status; use open, completed or all"),
+            ))
+        }
     };
     let priorities = params
         .list("priority")
@@ -220,16 +308,12 @@ fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) 
             .transpose()
     };
     let sort = sort(params.single("sort")?, !words.is_empty())?;
-    let limit = match params.single("limit")? {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::bad_parameter("limit", format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
-    };
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)? as usize;
     let fingerprint = fingerprint(&pairs);
-    let after = params.single("cursor")?.map(|c| decode_cursor(c, sort, &fingerprint)).transpose()?;
+    let after = params
+        .single("cursor")?
+        .map(|c| decode_cursor(c, sort, &fingerprint))
+        .transpose()?;
     let query = ListQuery {
         words,
         status,
@@ -248,47 +332,23 @@ fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request, user: &UserId) 
     };
     let page = store::list(ctx.db, user.as_str(), &query)?;
     let items: Vec<Value> = page.tasks.iter().map(views::task).collect();
-    let next = page.next.map(|after| encode_cursor(&after, sort, &fingerprint));
-    Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next })))
-}
-
-struct Params<'a>(&'a [(String, String)]);
-
-impl<'a> Params<'a> {
-    fn single(&self, name: &str) -> Result<Option<&'a str>, ApiError> {
-        let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(ApiError::bad_parameter(name, format!("{name} may be given only once")));
-        }
-        Ok(first)
-    }
-
-    /// Repeated and comma-separated values alike: `tag=a&tag=b` or `tag=a,b`.
-    fn list(&self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    }
-
-    fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
-        match self.single(name)? {
-            None => Ok(None),
-            Some("true") => Ok(Some(true)),
-            Some("false") => Ok(Some(false)),
-            Some(other) => Err(ApiError::bad_parameter(name, format!("{name} must be true or false, not {other:?}"))),
-        }
-    }
+    let next = page
+        .next
+        .map(|after| encode_cursor(&after, sort, &fingerprint));
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "items": items, "next_cursor": next }),
+    ))
 }
 
 /// The words of a search, each matched as a prefix. Only letters and digits
 /// are kept, so nothing the user types can change the shape of the tsquery.
 fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad_parameter("q", format!("q must be at most {MAX_QUERY_CHARS} characters")));
+        return Err(ApiError::bad_parameter(
+            "q",
+            format!("q must be at most {MAX_QUERY_CHARS} characters"),
+        ));
     }
     let words: Vec<String> = q
         .split(|c: char| !c.is_alphanumeric())
@@ -297,15 +357,25 @@ fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
         .take(MAX_QUERY_WORDS)
         .collect();
     if words.is_empty() {
-        return Err(ApiError::bad_parameter("q", "q must contain at least one letter or digit"));
+        return Err(ApiError::bad_parameter(
+            "q",
+            "q must contain at least one letter or digit",
+        ));
     }
     Ok(words)
 }
 
 fn sort(raw: Option<&str>, searching: bool) -> Result<Sort, ApiError> {
     let Some(raw) = raw else {
-        let field = if searching { SortField::Relevance } else { SortField::DueAt };
-        return Ok(Sort { field, descending: field == SortField::Relevance });
+        let field = if searching {
+            SortField::Relevance
+        } else {
+            SortField::DueAt
+        };
+        return Ok(Sort {
+            field,
+            descending: field == SortField::Relevance,
+        });
     };
     let (descending, name) = match raw.strip_prefix('-') {
         Some(name) => (true, name),
@@ -332,7 +402,10 @@ fn sort(raw: Option<&str>, searching: bool) -> Result<Sort, ApiError> {
 /// Identifies the filters and sort of a list, so that a cursor is only used
 /// with the query that produced it.
 fn fingerprint(pairs: &[(String, String)]) -> String {
-    let mut relevant: Vec<&(String, String)> = pairs.iter().filter(|(n, _)| n != "cursor" && n != "limit").collect();
+    let mut relevant: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(n, _)| n != "cursor" && n != "limit")
+        .collect();
     relevant.sort();
     let mut hasher = Sha256::new();
     for (name, value) in relevant {
@@ -356,7 +429,12 @@ fn encode_cursor(after: &After, sort: Sort, fingerprint: &str) -> String {
 }
 
 fn decode_cursor(raw: &str, sort: Sort, fingerprint: &str) -> Result<After, ApiError> {
-    let invalid = || ApiError::bad_parameter("cursor", "cursor is not one this API issued; start again without it");
+    let invalid = || {
+        ApiError::bad_parameter(
+            "cursor",
+            "cursor is not one this API issued; start again without it",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
     let body: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if body["f"].as_str() != Some(fingerprint) || body["d"].as_bool() != Some(sort.descending) {
@@ -365,15 +443,19 @@ fn decode_cursor(raw: &str, sort: Sort, fingerprint: &str) -> Result<After, ApiE
             "cursor belongs to a list with other filters or sort; keep them unchanged while paging",
         ));
     }
-    let id = body["i"].as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(invalid)?;
+    let id = body["i"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(invalid)?;
     let key = &body["k"];
     let after = match sort.field {
         SortField::DueAt if key.is_null() => After::Due(None, id),
         SortField::DueAt => After::Due(Some(key.as_i64().ok_or_else(invalid)?), id),
-        SortField::Priority | SortField::CreatedAt | SortField::UpdatedAt => After::Int(key.as_i64().ok_or_else(invalid)?, id),
+        SortField::Priority | SortField::CreatedAt | SortField::UpdatedAt => {
+            After::Int(key.as_i64().ok_or_else(invalid)?, id)
+        }
         SortField::Title => After::Text(key.as_str().ok_or_else(invalid)?.to_owned(), id),
         SortField::Relevance => After::Rank(key.as_f64().ok_or_else(invalid)? as f32, id),
     };
     Ok(after)
 }
-

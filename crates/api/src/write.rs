@@ -17,7 +17,8 @@ use crate::{Ctx, Request, Response};
 
 const MAX_KEY_LEN: usize = 255;
 /// Response headers worth replaying with a stored response.
-const REPLAYED_HEADERS: &[header::HeaderName] = &[header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+const REPLAYED_HEADERS: &[header::HeaderName] =
+    &[header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
 /// Events written by a change, to publish once it commits.
 #[derive(Default)]
@@ -36,7 +37,12 @@ impl Written {
         data: Value,
     ) -> Result<(), ApiError> {
         let envelope = task_envelope(ctx, kind, task, data);
-        self.seqs.push(outbox::append(db, TASK_EVENTS_CHANNEL, &envelope, Some(task.id))?);
+        self.seqs.push(outbox::append(
+            db,
+            TASK_EVENTS_CHANNEL,
+            &envelope,
+            Some(task.id),
+        )?);
         Ok(())
     }
 
@@ -51,12 +57,18 @@ impl Written {
             .into_iter()
             .map(|(kind, task, data)| (task_envelope(ctx, kind, task, data), Some(task.id)))
             .collect();
-        self.seqs.extend(outbox::append_many(db, TASK_EVENTS_CHANNEL, &envelopes)?);
+        self.seqs
+            .extend(outbox::append_many(db, TASK_EVENTS_CHANNEL, &envelopes)?);
         Ok(())
     }
 }
 
-fn task_envelope<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, kind: EventType, task: &Task, data: Value) -> Envelope {
+fn task_envelope<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    kind: EventType,
+    task: &Task,
+    data: Value,
+) -> Envelope {
     Envelope::task(
         uuid::Uuid::new_v4(),
         kind,
@@ -130,7 +142,11 @@ fn request_hash(req: &Request) -> String {
     hasher.update(req.uri().path());
     hasher.update(b"\n");
     hasher.update(body);
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn to_stored(response: &Response) -> StoredResponse {
@@ -138,7 +154,9 @@ fn to_stored(response: &Response) -> StoredResponse {
         status: response.status().as_u16(),
         headers: REPLAYED_HEADERS
             .iter()
-            .filter_map(|name| header(response.headers(), name).map(|v| (name.to_string(), v.to_owned())))
+            .filter_map(|name| {
+                header(response.headers(), name).map(|v| (name.to_string(), v.to_owned()))
+            })
             .collect(),
         body: String::from_utf8_lossy(response.body()).into_owned(),
     }

@@ -44,7 +44,13 @@ impl TaskDraft {
         }
         let due_at = fields.due_at.flatten();
         let timezone = fields.timezone.unwrap_or(TimeZone::UTC);
-        let recurrence = resolve_recurrence(fields.recurrence.flatten(), None, due_at, timezone, &mut errors);
+        let recurrence = resolve_recurrence(
+            fields.recurrence.flatten(),
+            None,
+            due_at,
+            timezone,
+            &mut errors,
+        );
         let reminders = fields.reminders.unwrap_or_default();
         check_reminders(&reminders, &mut errors);
         let (Some(title), true) = (fields.title, errors.is_empty()) else {
@@ -78,7 +84,11 @@ impl TaskDraft {
 
     /// This draft with `fields` applied; the recurrence rule is checked again
     /// whenever the due date or time zone it depends on changes.
-    pub fn patch(self, fields: DraftFields, mut errors: FieldErrors) -> Result<TaskDraft, FieldErrors> {
+    pub fn patch(
+        self,
+        fields: DraftFields,
+        mut errors: FieldErrors,
+    ) -> Result<TaskDraft, FieldErrors> {
         let due_at = fields.due_at.unwrap_or(self.due_at);
         let timezone = fields.timezone.unwrap_or(self.timezone);
         let recurrence = match fields.recurrence {
@@ -121,14 +131,20 @@ fn resolve_recurrence(
         );
         return None;
     };
-    errors.check(field, Recurrence::parse(&raw, start, timezone).map_err(|e| format!("recurrence {e}")))
+    errors.check(
+        field,
+        Recurrence::parse(&raw, start, timezone).map_err(|e| format!("recurrence {e}")),
+    )
 }
 
 fn check_reminders(reminders: &[ReminderSpec], errors: &mut FieldErrors) {
     if reminders.len() > MAX_REMINDERS {
         errors.add(
             "reminders",
-            format!("a task may have at most {MAX_REMINDERS} reminders (got {})", reminders.len()),
+            format!(
+                "a task may have at most {MAX_REMINDERS} reminders (got {})",
+                reminders.len()
+            ),
         );
     }
 }

@@ -4,9 +4,9 @@
 //! storage and HTTP layers never see an empty title, an unknown priority or an
 //! invalid recurrence rule. Nothing here knows about Spin, SQL or HTTP.
 
-pub mod event;
 mod draft;
 mod errors;
+pub mod event;
 mod recurrence;
 mod reminder;
 mod task;

@@ -84,7 +84,8 @@ mod tests {
 
     #[test]
     fn an_rrule_with_prefix_is_accepted() {
-        let r = Recurrence::parse("RRULE:FREQ=MONTHLY;BYMONTHDAY=15", start(), TimeZone::UTC).unwrap();
+        let r =
+            Recurrence::parse("RRULE:FREQ=MONTHLY;BYMONTHDAY=15", start(), TimeZone::UTC).unwrap();
         assert_eq!(r.as_str(), "FREQ=MONTHLY;BYMONTHDAY=15");
     }
 
@@ -96,6 +97,11 @@ mod tests {
 
     #[test]
     fn a_rule_with_no_occurrence_is_rejected() {
-        assert!(Recurrence::parse("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", start(), TimeZone::UTC).is_err());
+        assert!(Recurrence::parse(
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            start(),
+            TimeZone::UTC
+        )
+        .is_err());
     }
 }

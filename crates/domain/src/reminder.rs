@@ -19,7 +19,9 @@ pub enum ReminderSpec {
 impl ReminderSpec {
     pub fn before(minutes: i64) -> Result<Self, String> {
         if !(0..=MAX_MINUTES_BEFORE).contains(&minutes) {
-            return Err(format!("minutes_before must be between 0 and {MAX_MINUTES_BEFORE}"));
+            return Err(format!(
+                "minutes_before must be between 0 and {MAX_MINUTES_BEFORE}"
+            ));
         }
         // In range of i32 by the check above.
         Ok(ReminderSpec::Before {
@@ -86,7 +88,10 @@ mod tests {
     fn a_relative_reminder_fires_before_the_due_date() {
         let due = Instant::from_micros(3_600_000_000);
         let spec = ReminderSpec::before(15).unwrap();
-        assert_eq!(spec.fire_at(Some(due)), Some(Instant::from_micros(2_700_000_000)));
+        assert_eq!(
+            spec.fire_at(Some(due)),
+            Some(Instant::from_micros(2_700_000_000))
+        );
     }
 
     #[test]

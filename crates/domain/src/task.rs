@@ -22,7 +22,9 @@ impl Priority {
             "P2" => Ok(Priority::P2),
             "P3" => Ok(Priority::P3),
             "P4" => Ok(Priority::P4),
-            _ => Err(format!("{raw:?} is not a priority; use P1 (highest), P2, P3 or P4")),
+            _ => Err(format!(
+                "{raw:?} is not a priority; use P1 (highest), P2, P3 or P4"
+            )),
         }
     }
 

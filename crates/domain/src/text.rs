@@ -11,7 +11,8 @@ pub const MAX_TAGS: usize = 20;
 /// Postgres refuses NUL in text, and other control characters in a title or
 /// tag are invisible to the person reading them.
 fn has_forbidden_control(s: &str, allow_newlines: bool) -> bool {
-    s.chars().any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t')))
+    s.chars()
+        .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t')))
 }
 
 /// A task title: trimmed, 1–500 characters, no control characters.
@@ -27,7 +28,9 @@ impl Title {
             return Err("must not be empty".into());
         }
         if chars > MAX_TITLE_CHARS {
-            return Err(format!("must be at most {MAX_TITLE_CHARS} characters (got {chars})"));
+            return Err(format!(
+                "must be at most {MAX_TITLE_CHARS} characters (got {chars})"
+            ));
         }
         if has_forbidden_control(trimmed, false) {
             return Err("must not contain control characters or line breaks".into());
@@ -54,10 +57,14 @@ impl Description {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let chars = raw.chars().count();
         if chars > MAX_DESCRIPTION_CHARS {
-            return Err(format!("must be at most {MAX_DESCRIPTION_CHARS} characters (got {chars})"));
+            return Err(format!(
+                "must be at most {MAX_DESCRIPTION_CHARS} characters (got {chars})"
+            ));
         }
         if has_forbidden_control(raw, true) {
-            return Err("must not contain control characters other than line breaks and tabs".into());
+            return Err(
+                "must not contain control characters other than line breaks and tabs".into(),
+            );
         }
         Ok(Description(raw.to_owned()))
     }
@@ -86,7 +93,9 @@ impl Tag {
             return Err("a tag must not be empty".into());
         }
         if chars > MAX_TAG_CHARS {
-            return Err(format!("a tag must be at most {MAX_TAG_CHARS} characters (got {chars})"));
+            return Err(format!(
+                "a tag must be at most {MAX_TAG_CHARS} characters (got {chars})"
+            ));
         }
         if normalised.contains(',') {
             return Err("a tag must not contain a comma".into());
@@ -124,7 +133,13 @@ impl Tags {
             }
         }
         if errors.is_empty() && tags.len() > MAX_TAGS {
-            errors.push((MAX_TAGS, format!("a task may have at most {MAX_TAGS} tags (got {})", tags.len())));
+            errors.push((
+                MAX_TAGS,
+                format!(
+                    "a task may have at most {MAX_TAGS} tags (got {})",
+                    tags.len()
+                ),
+            ));
         }
         if errors.is_empty() {
             Ok(Tags(tags))

@@ -41,8 +41,11 @@ impl Instant {
 /// Parses an RFC 3339 timestamp with an explicit offset; sub-microsecond digits
 /// are dropped, as Postgres would.
 pub fn parse_instant(raw: &str) -> Result<Instant, String> {
-    let parsed = DateTime::parse_from_rfc3339(raw.trim())
-        .map_err(|_| format!("{raw:?} is not an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:00:00+01:00"))?;
+    let parsed = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
+        format!(
+            "{raw:?} is not an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:00:00+01:00"
+        )
+    })?;
     let micros = parsed.timestamp_micros();
     if !(MIN_MICROS..=MAX_MICROS).contains(&micros) {
         return Err("must be between the years 0001 and 9999".into());
@@ -57,7 +60,9 @@ pub fn format_instant(instant: Instant, zone: Option<&TimeZone>) -> String {
         return instant.0.to_string();
     };
     match zone {
-        Some(zone) => utc.with_timezone(&zone.0).to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        Some(zone) => utc
+            .with_timezone(&zone.0)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true),
         None => utc.to_rfc3339_opts(SecondsFormat::AutoSi, true),
     }
 }
@@ -104,7 +109,10 @@ mod tests {
     fn a_due_date_is_shown_in_its_time_zone() {
         let instant = parse_instant("2026-07-01T07:00:00Z").unwrap();
         let paris = TimeZone::parse("Europe/Paris").unwrap();
-        assert_eq!(format_instant(instant, Some(&paris)), "2026-07-01T09:00:00+02:00");
+        assert_eq!(
+            format_instant(instant, Some(&paris)),
+            "2026-07-01T09:00:00+02:00"
+        );
     }
 
     #[test]

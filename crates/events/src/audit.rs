@@ -117,14 +117,5 @@ fn changes_of(
     serde_json::Value::Object(fields)
 }
 
-/// A task's history, newest first, before `before_seq` when paging. Scoped by
-/// user: another user's task id yields nothing.
-pub fn history(
-    db: &impl Db,
-    user_id: &str,
-    task_id: uuid::Uuid,
-    before_seq: Option<i64>,
-    limit: u32,
-) -> Result<Vec<HistoryEntry>, DbError> {
-    audit::history(db, user_id, task_id, before_seq, limit)
-}
+/// A task's history, newest first (read straight from the audit log).
+pub use spindle_storage::audit::history;

@@ -1,5 +1,3 @@
-
-
 /// A statement parameter. The variants are the subset of Spin's `parameter-value`
 /// that Spindle uses, with the same Postgres binding rules: an `Int64` binds only to
 /// `int8`, a `Str` only to text-like types, so SQL casts where the column differs.
@@ -247,4 +245,3 @@ pub trait Db {
         }
     }
 }
-

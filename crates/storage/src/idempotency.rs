@@ -76,8 +76,14 @@ pub fn claim(db: &impl Db, user_id: &str, key: &str, request_hash: &str) -> Resu
 }
 
 /// Records the response to the claimed key, in the same transaction as the claim.
-pub fn store(db: &impl Db, user_id: &str, key: &str, response: &StoredResponse) -> Result<(), DbError> {
-    let headers = serde_json::to_vec(&response.headers).map_err(|e| DbError::Conversion(e.to_string()))?;
+pub fn store(
+    db: &impl Db,
+    user_id: &str,
+    key: &str,
+    response: &StoredResponse,
+) -> Result<(), DbError> {
+    let headers =
+        serde_json::to_vec(&response.headers).map_err(|e| DbError::Conversion(e.to_string()))?;
     db.execute(
         "UPDATE idempotency_keys SET status = $3::int4, headers = $4, body = $5 WHERE user_id = $1 AND key = $2",
         &[

@@ -25,7 +25,9 @@ pub fn gauges(db: &impl Db) -> Result<Gauges, DbError> {
             (SELECT count(*) FROM reminders WHERE state = 'pending' AND fire_at < now()) AS reminders_overdue",
         &[],
     )?;
-    let row = rows.first().ok_or_else(|| DbError::Decode("the gauges query returned no row".into()))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| DbError::Decode("the gauges query returned no row".into()))?;
     Ok(Gauges {
         outbox_pending: row.i64("outbox_pending")?,
         outbox_oldest_pending_seconds: row.f64("oldest")?,

@@ -82,7 +82,10 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 /// the second waits for the first, then finds nothing to do.
 pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
     db.transaction(|db| {
-        db.execute("SELECT pg_advisory_xact_lock($1)", &[Param::Int64(LOCK_KEY)])?;
+        db.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[Param::Int64(LOCK_KEY)],
+        )?;
         db.execute(CREATE_TABLE, &[])?;
         let applied = applied(db)?;
         let mut report = MigrationReport {
@@ -96,10 +99,11 @@ pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
                 continue;
             }
             for statement in split_statements(migration.sql) {
-                db.execute(statement, &[]).map_err(|source| MigrationError::Failed {
-                    name: migration.name.to_owned(),
-                    source,
-                })?;
+                db.execute(statement, &[])
+                    .map_err(|source| MigrationError::Failed {
+                        name: migration.name.to_owned(),
+                        source,
+                    })?;
             }
             db.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
@@ -117,8 +121,15 @@ pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
 
 /// Compares the database with this build without changing anything.
 pub fn status(db: &impl Db) -> Result<MigrationStatus, DbError> {
-    let exists = db.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present", &[])?;
-    let present = exists.first().map(|r| r.bool("present")).transpose()?.unwrap_or(false);
+    let exists = db.query(
+        "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+        &[],
+    )?;
+    let present = exists
+        .first()
+        .map(|r| r.bool("present"))
+        .transpose()?
+        .unwrap_or(false);
     let applied = if present { applied(db)? } else { Vec::new() };
     let mut pending = Vec::new();
     for migration in MIGRATIONS {
@@ -138,10 +149,14 @@ pub fn status(db: &impl Db) -> Result<MigrationStatus, DbError> {
 }
 
 fn applied(db: &impl Db) -> Result<Vec<(i32, String)>, DbError> {
-    let rows = db.query("SELECT version, checksum FROM schema_migrations ORDER BY version", &[])?;
+    let rows = db.query(
+        "SELECT version, checksum FROM schema_migrations ORDER BY version",
+        &[],
+    )?;
     rows.iter()
         .map(|row| {
-            let version = i32::try_from(row.i64("version")?).map_err(|e| DbError::Decode(e.to_string()))?;
+            let version =
+                i32::try_from(row.i64("version")?).map_err(|e| DbError::Decode(e.to_string()))?;
             Ok((version, row.str("checksum")?))
         })
         .collect()
@@ -193,7 +208,9 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
             b'$' => {
                 if let Some(len) = sql[i + 1..].find('$') {
                     let tag = &sql[i..i + len + 2];
-                    let is_tag = tag[1..tag.len() - 1].chars().all(|c| c.is_alphanumeric() || c == '_');
+                    let is_tag = tag[1..tag.len() - 1]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_');
                     if is_tag {
                         if let Some(end) = sql[i + tag.len()..].find(tag) {
                             i += tag.len() + end + tag.len() - 1;

@@ -1,8 +1,8 @@
 //! The `tasks` and `reminders` tables.
 
 use spindle_domain::{
-    Description, Instant, Priority, Recurrence, Reminder, ReminderSpec, ReminderState, Status, Tag, Tags, Task,
-    TaskDraft, TimeZone, Title,
+    Description, Instant, Priority, Recurrence, Reminder, ReminderSpec, ReminderState, Status, Tag,
+    Tags, Task, TaskDraft, TimeZone, Title,
 };
 use spindle_ports::{Db, DbError, Param, Row};
 use uuid::Uuid;
@@ -38,7 +38,13 @@ const REPLACE_REMINDERS: &str = "
         ON CONFLICT (id) DO UPDATE SET position = excluded.position)";
 
 /// Creates a task from a validated draft; its reminders get fresh ids.
-pub fn insert(db: &impl Db, user_id: &str, id: Uuid, draft: &TaskDraft, now: Instant) -> Result<Task, DbError> {
+pub fn insert(
+    db: &impl Db,
+    user_id: &str,
+    id: Uuid,
+    draft: &TaskDraft,
+    now: Instant,
+) -> Result<Task, DbError> {
     let task = Task {
         id,
         user_id: user_id.to_owned(),
@@ -68,21 +74,7 @@ pub fn insert(db: &impl Db, user_id: &str, id: Uuid, draft: &TaskDraft, now: Ins
              {REPLACE_REMINDERS}
              SELECT 1 FROM task"
         ),
-        &[
-            Param::Uuid(id.to_string()),
-            Param::Str(user_id.to_owned()),
-            Param::Bool(!task.reminders.is_empty()),
-            Param::Int64(now.micros()),
-            Param::Jsonb(reminders_json(&task.reminders)),
-            Param::Str(task.title.as_str().to_owned()),
-            Param::Str(task.description.as_str().to_owned()),
-            Param::Int32(task.priority.rank()),
-            Param::ArrayStr(task.tags.to_strings().into_iter().map(Some).collect()),
-            task.due_at.map_or(Param::Null, |d| Param::Int64(d.micros())),
-            Param::Str(task.timezone.name().to_owned()),
-            task.recurrence.as_ref().map_or(Param::Null, |r| Param::Str(r.as_str().to_owned())),
-            task.series_id.map_or(Param::Null, |s| Param::Uuid(s.to_string())),
-        ],
+        &write_params(&task, !task.reminders.is_empty(), now),
     )?;
     Ok(task)
 }
@@ -108,8 +100,18 @@ fn fetch_one(db: &impl Db, user_id: &str, id: Uuid, lock: &str) -> Result<Option
 
 /// Writes `draft` over `current` (which the caller locked), bumping the version.
 /// Reminders whose schedule did not change keep their id and state.
-pub fn update(db: &impl Db, current: &Task, draft: &TaskDraft, now: Instant) -> Result<Task, DbError> {
-    let reminders = fresh_reminders(&draft.reminders, draft.due_at, &current.reminders, current.status);
+pub fn update(
+    db: &impl Db,
+    current: &Task,
+    draft: &TaskDraft,
+    now: Instant,
+) -> Result<Task, DbError> {
+    let reminders = fresh_reminders(
+        &draft.reminders,
+        draft.due_at,
+        &current.reminders,
+        current.status,
+    );
     let reminders_changed = reminders != current.reminders;
     let task = Task {
         title: draft.title.clone(),
@@ -119,7 +121,9 @@ pub fn update(db: &impl Db, current: &Task, draft: &TaskDraft, now: Instant) -> 
         due_at: draft.due_at,
         timezone: draft.timezone,
         recurrence: draft.recurrence.clone(),
-        series_id: current.series_id.or(draft.recurrence.as_ref().map(|_| current.id)),
+        series_id: current
+            .series_id
+            .or(draft.recurrence.as_ref().map(|_| current.id)),
         reminders,
         version: current.version + 1,
         updated_at: now,
@@ -136,28 +140,19 @@ pub fn update(db: &impl Db, current: &Task, draft: &TaskDraft, now: Instant) -> 
              {REPLACE_REMINDERS}
              SELECT 1 FROM task"
         ),
-        &[
-            Param::Uuid(task.id.to_string()),
-            Param::Str(task.user_id.clone()),
-            Param::Bool(reminders_changed),
-            Param::Int64(now.micros()),
-            Param::Jsonb(reminders_json(&task.reminders)),
-            Param::Str(task.title.as_str().to_owned()),
-            Param::Str(task.description.as_str().to_owned()),
-            Param::Int32(task.priority.rank()),
-            Param::ArrayStr(task.tags.to_strings().into_iter().map(Some).collect()),
-            task.due_at.map_or(Param::Null, |d| Param::Int64(d.micros())),
-            Param::Str(task.timezone.name().to_owned()),
-            task.recurrence.as_ref().map_or(Param::Null, |r| Param::Str(r.as_str().to_owned())),
-            task.series_id.map_or(Param::Null, |s| Param::Uuid(s.to_string())),
-        ],
+        &write_params(&task, reminders_changed, now),
     )?;
     Ok(task)
 }
 
 /// Completes or reopens `current` (locked by the caller). Completing cancels
 /// the reminders still pending; reopening re-arms them.
-pub fn set_status(db: &impl Db, current: &Task, status: Status, now: Instant) -> Result<Task, DbError> {
+pub fn set_status(
+    db: &impl Db,
+    current: &Task,
+    status: Status,
+    now: Instant,
+) -> Result<Task, DbError> {
     let (from, to) = match status {
         Status::Completed(_) => (ReminderState::Pending, ReminderState::Cancelled),
         Status::Open => (ReminderState::Cancelled, ReminderState::Pending),
@@ -174,7 +169,9 @@ pub fn set_status(db: &impl Db, current: &Task, status: Status, now: Instant) ->
             Param::Uuid(current.id.to_string()),
             Param::Str(current.user_id.clone()),
             Param::Str(status.as_str().to_owned()),
-            status.completed_at().map_or(Param::Null, |at| Param::Int64(at.micros())),
+            status
+                .completed_at()
+                .map_or(Param::Null, |at| Param::Int64(at.micros())),
             Param::Int64(now.micros()),
             Param::Str(from.as_str().to_owned()),
             Param::Str(to.as_str().to_owned()),
@@ -184,7 +181,11 @@ pub fn set_status(db: &impl Db, current: &Task, status: Status, now: Instant) ->
         .reminders
         .iter()
         .map(|r| Reminder {
-            state: if r.state == from && r.fire_at.is_some() { to } else { r.state },
+            state: if r.state == from && r.fire_at.is_some() {
+                to
+            } else {
+                r.state
+            },
             ..r.clone()
         })
         .collect();
@@ -206,15 +207,48 @@ pub fn delete(db: &impl Db, user_id: &str, id: Uuid) -> Result<bool, DbError> {
     Ok(deleted > 0)
 }
 
+/// The parameters of a task write, numbered as `insert` and `update` use them:
+/// $1 id, $2 user, $3 whether to rewrite reminders, $4 now, $5 reminders, then
+/// the editable fields.
+fn write_params(task: &Task, rewrite_reminders: bool, now: Instant) -> Vec<Param> {
+    vec![
+        Param::Uuid(task.id.to_string()),
+        Param::Str(task.user_id.clone()),
+        Param::Bool(rewrite_reminders),
+        Param::Int64(now.micros()),
+        Param::Jsonb(reminders_json(&task.reminders)),
+        Param::Str(task.title.as_str().to_owned()),
+        Param::Str(task.description.as_str().to_owned()),
+        Param::Int32(task.priority.rank()),
+        Param::ArrayStr(task.tags.to_strings().into_iter().map(Some).collect()),
+        task.due_at
+            .map_or(Param::Null, |d| Param::Int64(d.micros())),
+        Param::Str(task.timezone.name().to_owned()),
+        task.recurrence
+            .as_ref()
+            .map_or(Param::Null, |r| Param::Str(r.as_str().to_owned())),
+        task.series_id
+            .map_or(Param::Null, |s| Param::Uuid(s.to_string())),
+    ]
+}
+
 /// Reminders for `specs`, reusing the id and state of an existing reminder with
 /// the same schedule, so an edit that does not touch a reminder does not re-send it.
-fn fresh_reminders(specs: &[ReminderSpec], due: Option<Instant>, existing: &[Reminder], status: Status) -> Vec<Reminder> {
+fn fresh_reminders(
+    specs: &[ReminderSpec],
+    due: Option<Instant>,
+    existing: &[Reminder],
+    status: Status,
+) -> Vec<Reminder> {
     let mut unused: Vec<&Reminder> = existing.iter().collect();
     specs
         .iter()
         .map(|spec| {
             let fire_at = spec.fire_at(due);
-            if let Some(pos) = unused.iter().position(|r| r.spec == *spec && r.fire_at == fire_at) {
+            if let Some(pos) = unused
+                .iter()
+                .position(|r| r.spec == *spec && r.fire_at == fire_at)
+            {
                 return unused.remove(pos).clone();
             }
             let state = match status {
@@ -272,8 +306,8 @@ fn task_from_row(row: &Row<'_>) -> Result<Task, DbError> {
         _ => return Err(bad("status")),
     };
     let timezone = TimeZone::parse(&row.str("timezone")?).map_err(|_| bad("timezone"))?;
-    let stored: Vec<StoredReminder> =
-        serde_json::from_slice(&row.json("reminders")?).map_err(|e| DbError::Decode(e.to_string()))?;
+    let stored: Vec<StoredReminder> = serde_json::from_slice(&row.json("reminders")?)
+        .map_err(|e| DbError::Decode(e.to_string()))?;
     let reminders = stored
         .into_iter()
         .map(|r| {
@@ -301,7 +335,10 @@ fn task_from_row(row: &Row<'_>) -> Result<Task, DbError> {
         due_at: row.opt_i64("due_at_us")?.map(Instant::from_micros),
         timezone,
         recurrence: row.opt_str("recurrence")?.map(Recurrence::from_stored),
-        series_id: row.opt_str("series_id")?.map(|s| parse_uuid(&s)).transpose()?,
+        series_id: row
+            .opt_str("series_id")?
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
         occurrence: i32::try_from(row.i64("occurrence")?).map_err(|_| bad("occurrence"))?,
         reminders,
         version: row.i64("version")?,
@@ -418,7 +455,11 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
         StatusFilter::All => {}
     }
     if !q.priorities.is_empty() {
-        let ranks: Vec<Option<String>> = q.priorities.iter().map(|p| Some(p.rank().to_string())).collect();
+        let ranks: Vec<Option<String>> = q
+            .priorities
+            .iter()
+            .map(|p| Some(p.rank().to_string()))
+            .collect();
         let list = p.push(Param::ArrayStr(ranks));
         filters.push(format!("t.priority = ANY(({list}::text[])::int[])"));
     }
@@ -441,19 +482,35 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
     if let Some(overdue) = q.overdue {
         let now = p.push(Param::Int64(q.now.micros()));
         let is_overdue = format!("(t.status = 'open' AND t.due_at < ts_from_us({now}))");
-        filters.push(if overdue { is_overdue } else { format!("NOT coalesce({is_overdue}, false)") });
+        filters.push(if overdue {
+            is_overdue
+        } else {
+            format!("NOT coalesce({is_overdue}, false)")
+        });
     }
     if let Some(has_due) = q.has_due {
-        filters.push(format!("t.due_at IS {}NULL", if has_due { "NOT " } else { "" }));
+        filters.push(format!(
+            "t.due_at IS {}NULL",
+            if has_due { "NOT " } else { "" }
+        ));
     }
     if let Some(recurring) = q.recurring {
-        filters.push(format!("t.recurrence IS {}NULL", if recurring { "NOT " } else { "" }));
+        filters.push(format!(
+            "t.recurrence IS {}NULL",
+            if recurring { "NOT " } else { "" }
+        ));
     }
 
     let desc = q.sort.descending;
     let (key, cursor_column) = match q.sort.field {
-        SortField::DueAt if desc => ("coalesce(t.due_at, '-infinity'::timestamptz)".to_owned(), "due_at_us"),
-        SortField::DueAt => ("coalesce(t.due_at, 'infinity'::timestamptz)".to_owned(), "due_at_us"),
+        SortField::DueAt if desc => (
+            "coalesce(t.due_at, '-infinity'::timestamptz)".to_owned(),
+            "due_at_us",
+        ),
+        SortField::DueAt => (
+            "coalesce(t.due_at, 'infinity'::timestamptz)".to_owned(),
+            "due_at_us",
+        ),
         SortField::Priority => ("t.priority".to_owned(), "priority"),
         SortField::CreatedAt => ("t.created_at".to_owned(), "created_at_us"),
         SortField::UpdatedAt => ("t.updated_at".to_owned(), "updated_at_us"),
@@ -463,16 +520,25 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
     if let Some(after) = &q.after {
         let (value, id) = match after {
             After::Due(due, id) => {
-                let none = if desc { "'-infinity'::timestamptz" } else { "'infinity'::timestamptz" };
+                let none = if desc {
+                    "'-infinity'::timestamptz"
+                } else {
+                    "'infinity'::timestamptz"
+                };
                 let at = p.push(due.map_or(Param::Null, Param::Int64));
                 (format!("coalesce(ts_from_us({at}), {none})"), id)
             }
-            After::Int(v, id) if matches!(q.sort.field, SortField::CreatedAt | SortField::UpdatedAt) => {
+            After::Int(v, id)
+                if matches!(q.sort.field, SortField::CreatedAt | SortField::UpdatedAt) =>
+            {
                 (format!("ts_from_us({})", p.push(Param::Int64(*v))), id)
             }
             After::Int(v, id) => (format!("{}::int8", p.push(Param::Int64(*v))), id),
             After::Text(v, id) => (p.push(Param::Str(v.clone())), id),
-            After::Rank(v, id) => (format!("{}::float8::real", p.push(Param::Float64(f64::from(*v)))), id),
+            After::Rank(v, id) => (
+                format!("{}::float8::real", p.push(Param::Float64(f64::from(*v)))),
+                id,
+            ),
         };
         let id = p.push(Param::Uuid(id.to_string()));
         let op = if desc { "<" } else { ">" };
@@ -514,7 +580,10 @@ pub fn with_tag_for_update(db: &impl Db, user_id: &str, tag: &Tag) -> Result<Vec
               ORDER BY t.id
                 FOR UPDATE OF t"
         ),
-        &[Param::Str(user_id.to_owned()), Param::Str(tag.as_str().to_owned())],
+        &[
+            Param::Str(user_id.to_owned()),
+            Param::Str(tag.as_str().to_owned()),
+        ],
     )?;
     rows.iter().map(|row| task_from_row(&row)).collect()
 }
@@ -537,7 +606,11 @@ pub fn retag(db: &impl Db, changed: Vec<(Task, Tags)>, now: Instant) -> Result<V
                 updated_at = ts_from_us($3)
            FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, tags jsonb)
           WHERE t.id = x.id AND t.user_id = $1",
-        &[Param::Str(user_id), Param::Jsonb(body), Param::Int64(now.micros())],
+        &[
+            Param::Str(user_id),
+            Param::Jsonb(body),
+            Param::Int64(now.micros()),
+        ],
     )?;
     Ok(changed
         .into_iter()
