@@ -267,6 +267,7 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 100;
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_QUERY_WORDS: usize = 16;
+const MIN_RANKED_PREFIX: usize = 3;
 
 fn list<D: Db, P: Publisher>(
     ctx: &Ctx<'_, D, P>,
@@ -307,7 +308,7 @@ fn list<D: Db, P: Publisher>(
             .map(|v| parse_instant(v).map_err(|e| ApiError::bad_parameter(name, e)))
             .transpose()
     };
-    let sort = sort(params.single("sort")?, !words.is_empty())?;
+    let sort = sort(params.single("sort")?, &words)?;
     let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)? as usize;
     let fingerprint = fingerprint(&pairs);
     let after = params
@@ -365,16 +366,22 @@ fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
     Ok(words)
 }
 
-fn sort(raw: Option<&str>, searching: bool) -> Result<Sort, ApiError> {
+/// Without an explicit sort, a search is ordered by relevance, unless one of
+/// its words is shorter than [`MIN_RANKED_PREFIX`]: such a prefix matches a
+/// large share of all tasks, and ranking every match is too slow to be worth it,
+/// so those results come in due-date order.
+fn sort(raw: Option<&str>, words: &[String]) -> Result<Sort, ApiError> {
+    let searching = !words.is_empty();
     let Some(raw) = raw else {
-        let field = if searching {
+        let rank = searching && words.iter().all(|w| w.chars().count() >= MIN_RANKED_PREFIX);
+        let field = if rank {
             SortField::Relevance
         } else {
             SortField::DueAt
         };
         return Ok(Sort {
             field,
-            descending: field == SortField::Relevance,
+            descending: rank,
         });
     };
     let (descending, name) = match raw.strip_prefix('-') {
