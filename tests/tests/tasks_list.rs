@@ -333,9 +333,18 @@ fn search_results_page_by_rank_without_repeats() {
 #[test]
 fn a_search_with_a_word_under_three_letters_comes_in_due_date_order() {
     let app = App::new();
-    app.create("alice", json!({ "title": "review review review", "due_at": "2026-03-09T09:00:00Z" }));
-    app.create("alice", json!({ "title": "rent", "due_at": "2026-03-02T09:00:00Z" }));
+    app.create(
+        "alice",
+        json!({ "title": "review review review", "due_at": "2026-03-09T09:00:00Z" }),
+    );
+    app.create(
+        "alice",
+        json!({ "title": "rent", "due_at": "2026-03-02T09:00:00Z" }),
+    );
     assert_eq!(list(&app, "q=re"), vec!["rent", "review review review"]);
     assert_eq!(list(&app, "q=rev"), vec!["review review review"]);
-    assert_eq!(list(&app, "q=re&sort=relevance"), vec!["review review review", "rent"]);
+    assert_eq!(
+        list(&app, "q=re&sort=relevance"),
+        vec!["review review review", "rent"]
+    );
 }

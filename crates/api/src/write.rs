@@ -4,11 +4,11 @@
 use http::{header, HeaderValue, Method};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use spindle_domain::event::{Envelope, EventType, TASK_EVENTS_CHANNEL};
+use spindle_domain::event::{format_sequence, Envelope, EventType, TASK_EVENTS_CHANNEL};
 use spindle_domain::{format_instant, Task};
 use spindle_ports::{Db, Publisher};
 use spindle_storage::idempotency::{self, Claim, StoredResponse};
-use spindle_storage::outbox;
+use spindle_storage::outbox::{self, OutboxMessage};
 
 use crate::auth::UserId;
 use crate::problem::ApiError;
@@ -23,7 +23,7 @@ const REPLAYED_HEADERS: &[header::HeaderName] =
 /// Events written by a change, to publish once it commits.
 #[derive(Default)]
 pub struct Written {
-    seqs: Vec<i64>,
+    messages: Vec<OutboxMessage>,
 }
 
 impl Written {
@@ -37,13 +37,8 @@ impl Written {
         data: Value,
     ) -> Result<(), ApiError> {
         let envelope = task_envelope(ctx, kind, task, data);
-        self.seqs.push(outbox::append(
-            db,
-            TASK_EVENTS_CHANNEL,
-            &envelope,
-            Some(task.id),
-        )?);
-        Ok(())
+        let seq = outbox::append(db, TASK_EVENTS_CHANNEL, &envelope, Some(task.id))?;
+        self.keep(seq, envelope)
     }
 
     /// Appends many task events at once (for changes that touch many tasks).
@@ -57,9 +52,28 @@ impl Written {
             .into_iter()
             .map(|(kind, task, data)| (task_envelope(ctx, kind, task, data), Some(task.id)))
             .collect();
-        self.seqs
-            .extend(outbox::append_many(db, TASK_EVENTS_CHANNEL, &envelopes)?);
+        let seqs = outbox::append_many(db, TASK_EVENTS_CHANNEL, &envelopes)?;
+        for (seq, (envelope, _)) in seqs.into_iter().zip(envelopes) {
+            self.keep(seq, envelope)?;
+        }
         Ok(())
+    }
+
+    /// Keeps the event as it will be published, `sequence` filled in.
+    fn keep(&mut self, seq: i64, mut envelope: Envelope) -> Result<(), ApiError> {
+        envelope.sequence = Some(format_sequence(seq));
+        let payload =
+            serde_json::to_vec(&envelope).map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.messages.push(OutboxMessage {
+            seq,
+            channel: TASK_EVENTS_CHANNEL.to_owned(),
+            payload,
+        });
+        Ok(())
+    }
+
+    fn seqs(&self) -> Vec<i64> {
+        self.messages.iter().map(|m| m.seq).collect()
     }
 }
 
@@ -99,14 +113,15 @@ pub fn write<D: Db, P: Publisher>(
             }
         }
         let response = work(db, &mut written)?;
+        spindle_events::publish::mark_for_publish(db, &written.seqs())?;
         if let Some(key) = &key {
             idempotency::store(db, user.as_str(), key, &to_stored(&response))?;
         }
         Ok::<_, ApiError>(response)
     })?;
-    if !written.seqs.is_empty() {
+    if !written.messages.is_empty() {
         // Never fails the request: what is not published now, the relay publishes.
-        let report = spindle_events::publish::after_commit(ctx.db, ctx.publisher, &written.seqs);
+        let report = spindle_events::publish::send_marked(ctx.db, ctx.publisher, &written.messages);
         if !report.all_published() {
             eprintln!("spindle: events left for the relay: {report:?}");
         }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use spindle_ports::{Db, DbError, PublishError, Publisher};
-use spindle_storage::outbox;
+use spindle_storage::outbox::{self, OutboxMessage};
 
 /// How long the relay leaves a published event to its consumers before it
 /// publishes it again. Consumers answer in milliseconds; the delay only needs
@@ -83,6 +83,46 @@ pub fn publish_now(
     {
         // Published but not marked: the relay will publish them again, which
         // effect-once consumers absorb.
+        report.problem.get_or_insert(err.into());
+    }
+    report
+}
+
+/// Marks the events a writer is about to publish, inside the writer's own
+/// transaction, so that the happy path costs no database work after the
+/// commit. Call [`send_marked`] once the transaction has committed.
+///
+/// Should the process die between the commit and the publish, the events are
+/// marked published but nobody heard them; the relay republishes every event a
+/// required consumer has not processed once the redelivery delay has passed.
+pub fn mark_for_publish(db: &impl Db, seqs: &[i64]) -> Result<(), DbError> {
+    outbox::record_first_publish(db, seqs, micros(DEFAULT_REDELIVERY_DELAY)).map(|_| ())
+}
+
+/// Publishes events marked by [`mark_for_publish`] and now committed, from the
+/// writer's memory (no database read). On the first refusal of the bus, the
+/// rest are unmarked and left to the relay. It never fails the caller.
+pub fn send_marked(
+    db: &impl Db,
+    publisher: &impl Publisher,
+    messages: &[OutboxMessage],
+) -> PublishReport {
+    let mut report = PublishReport::default();
+    for message in messages {
+        if report.problem.is_some() {
+            report.left_for_relay.push(message.seq);
+            continue;
+        }
+        match publisher.publish(&message.channel, &message.payload) {
+            Ok(()) => report.published.push(message.seq),
+            Err(err) => {
+                report.left_for_relay.push(message.seq);
+                report.problem = Some(err.into());
+            }
+        }
+    }
+    if let Err(err) = outbox::unpublish(db, &report.left_for_relay) {
+        // Still marked: the relay publishes them after the redelivery delay.
         report.problem.get_or_insert(err.into());
     }
     report

@@ -186,6 +186,23 @@ pub fn mark_published(db: &impl Db, seqs: &[i64]) -> Result<u64, DbError> {
     )
 }
 
+/// Undoes [`record_first_publish`] for events the writer marked inside its
+/// transaction but could not publish after the commit: they count as never
+/// published, with no attempt spent, and are due for the relay at once.
+pub fn unpublish(db: &impl Db, seqs: &[i64]) -> Result<u64, DbError> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    db.execute(
+        "UPDATE outbox
+         SET published_at = NULL,
+             attempts = greatest(attempts - 1, 0),
+             next_attempt_at = now()
+         WHERE seq = ANY($1::text[]::int8[]) AND delivered_at IS NULL AND dead_at IS NULL",
+        &[seq_list(seqs)],
+    )
+}
+
 /// Gives back claimed events the relay could not publish (the bus refused):
 /// the attempt is not counted, so an outage of the bus never dead-letters
 /// events, and they are due again after `retry_after_micros`.
