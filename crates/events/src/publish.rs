@@ -57,28 +57,17 @@ pub fn publish_now(
     seqs: &[i64],
     redelivery_delay: Duration,
 ) -> PublishReport {
-    let mut report = PublishReport::default();
     let messages = match outbox::undelivered(db, seqs) {
         Ok(messages) => messages,
         Err(err) => {
-            report.left_for_relay = seqs.to_vec();
-            report.problem = Some(err.into());
-            return report;
+            return PublishReport {
+                left_for_relay: seqs.to_vec(),
+                problem: Some(err.into()),
+                ..PublishReport::default()
+            };
         }
     };
-    for message in messages {
-        if report.problem.is_some() {
-            report.left_for_relay.push(message.seq);
-            continue;
-        }
-        match publisher.publish(&message.channel, &message.payload) {
-            Ok(()) => report.published.push(message.seq),
-            Err(err) => {
-                report.left_for_relay.push(message.seq);
-                report.problem = Some(err.into());
-            }
-        }
-    }
+    let mut report = publish_in_order(publisher, &messages);
     if let Err(err) = outbox::record_first_publish(db, &report.published, micros(redelivery_delay))
     {
         // Published but not marked: the relay will publish them again, which
@@ -107,6 +96,17 @@ pub fn send_marked(
     publisher: &impl Publisher,
     messages: &[OutboxMessage],
 ) -> PublishReport {
+    let mut report = publish_in_order(publisher, messages);
+    if let Err(err) = outbox::unpublish(db, &report.left_for_relay) {
+        // Still marked: the relay publishes them after the redelivery delay.
+        report.problem.get_or_insert(err.into());
+    }
+    report
+}
+
+/// Publishes `messages` in order, stopping at the first refusal of the bus:
+/// it is most likely down, and the rest would fail the same way, slowly.
+fn publish_in_order(publisher: &impl Publisher, messages: &[OutboxMessage]) -> PublishReport {
     let mut report = PublishReport::default();
     for message in messages {
         if report.problem.is_some() {
@@ -120,10 +120,6 @@ pub fn send_marked(
                 report.problem = Some(err.into());
             }
         }
-    }
-    if let Err(err) = outbox::unpublish(db, &report.left_for_relay) {
-        // Still marked: the relay publishes them after the redelivery delay.
-        report.problem.get_or_insert(err.into());
     }
     report
 }
