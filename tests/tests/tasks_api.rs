@@ -663,3 +663,18 @@ fn hostile_input_never_reaches_a_server_error() {
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks"), 1);
     assert_eq!(app.get("alice", &task_uri(&task)).body, task);
 }
+
+#[test]
+fn a_completed_task_was_updated_at_the_moment_it_was_completed() {
+    let app = App::new();
+    let task = app.create("alice", json!({ "title": "x" }));
+    app.clock
+        .advance(std::time::Duration::from_micros(1_234_567));
+    let done = app.post(
+        "alice",
+        &format!("{}/complete", task_uri(&task)),
+        &json!({}),
+    );
+    assert_eq!(done.body["completed_at"], done.body["updated_at"]);
+    assert_eq!(done.body["completed_at"], "2026-03-01T12:00:01.234567Z");
+}

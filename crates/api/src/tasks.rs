@@ -233,12 +233,14 @@ fn set_status<D: Db, P: Publisher>(
     write(ctx, req, user, |db, written| {
         let current = store::get_for_update(db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
         check_if_match(req, &current)?;
+        // One reading of the clock, so completed_at and updated_at agree.
+        let now = ctx.now();
         let (status, kind) = match (complete, current.status) {
-            (true, Status::Open) => (Status::Completed(ctx.now()), EventType::TaskCompleted),
+            (true, Status::Open) => (Status::Completed(now), EventType::TaskCompleted),
             (false, Status::Completed(_)) => (Status::Open, EventType::TaskReopened),
             _ => return Ok(task_response(StatusCode::OK, &current)),
         };
-        let task = store::set_status(db, &current, status, ctx.now())?;
+        let task = store::set_status(db, &current, status, now)?;
         record_change(ctx, db, written, kind, &current, &task)?;
         Ok(task_response(StatusCode::OK, &task))
     })
