@@ -114,12 +114,12 @@ fn metrics<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiErro
     let gauges: [(&str, &str, String); 4] = [
         (
             "spindle_outbox_pending",
-            "Events not yet processed by every consumer.",
+            "Events the relay has not yet seen processed by every consumer (it checks each tick).",
             g.outbox_pending.to_string(),
         ),
         (
             "spindle_outbox_oldest_pending_seconds",
-            "Age of the oldest event not yet processed by every consumer.",
+            "Age of the oldest of those events.",
             g.outbox_oldest_pending_seconds.to_string(),
         ),
         (

@@ -5,7 +5,8 @@ use spindle_ports::{Db, DbError};
 /// What an operator watches: a growing backlog or any dead letter needs a look.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gauges {
-    /// Events some required consumer has not processed yet.
+    /// Events not yet marked delivered: the relay marks an event delivered on
+    /// the first tick after every required consumer has processed it.
     pub outbox_pending: i64,
     /// Age of the oldest of those, in seconds (0 when there is none).
     pub outbox_oldest_pending_seconds: f64,
