@@ -8,14 +8,6 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
-/// Variables that hold credentials: `secret = true`, no `default`.
-const SECRETS: &[&str] = &[
-    "db_url",
-    "redis_url",
-    "jwt_secret",
-    "admin_token",
-    "internal_token",
-];
 /// The only variables read by the code that may have a default.
 const MAY_HAVE_DEFAULT: &[&str] = &["max_delivery_attempts", "cors_allowed_origins"];
 
@@ -869,7 +861,7 @@ fn secrets_are_secret_required_and_have_no_default() {
     let manifest = spin_toml();
     let declared = variables(&manifest);
     let mut problems = Vec::new();
-    for name in SECRETS {
+    for name in spindle_api::settings::SECRETS {
         let Some(spec) = declared.get(*name).and_then(Value::as_table) else {
             problems.push(format!(
                 "secret variable {name} is not declared in [variables]"

@@ -15,14 +15,6 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use toml::Table;
 
-/// Variables that hold credentials: always from a `secretKeyRef`.
-const SECRETS: &[&str] = &[
-    "db_url",
-    "redis_url",
-    "jwt_secret",
-    "admin_token",
-    "internal_token",
-];
 /// The Secret every credential comes from.
 const SECRET_NAME: &str = "spindle-secrets";
 /// The example of that Secret: kept out of every kustomization.
@@ -1363,7 +1355,7 @@ fn secrets_come_from_secret_key_refs_never_from_literal_values() {
     let declared = spin_variables(&spin_toml());
     let keys = example_secret_keys();
     let mut problems = Vec::new();
-    for name in SECRETS {
+    for name in spindle_api::settings::SECRETS {
         if !declared.get(*name).is_some_and(|(_, secret)| *secret) {
             problems.push(format!(
                 "spin.toml does not declare {name} with secret = true"
@@ -1374,7 +1366,7 @@ fn secrets_come_from_secret_key_refs_never_from_literal_values() {
         .iter()
         .filter(|(_, (_, secret))| *secret)
         .map(|(name, _)| name.as_str())
-        .chain(SECRETS.iter().copied())
+        .chain(spindle_api::settings::SECRETS.iter().copied())
         .collect();
     for (set, objects) in every_rendering() {
         for app in spinapps(&objects) {
@@ -1404,7 +1396,10 @@ fn secrets_come_from_secret_key_refs_never_from_literal_values() {
 #[test]
 fn the_example_secret_shows_every_credential_with_a_placeholder_only() {
     let keys = example_secret_keys();
-    let expected: BTreeSet<String> = SECRETS.iter().map(|s| (*s).to_owned()).collect();
+    let expected: BTreeSet<String> = spindle_api::settings::SECRETS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     let actual: BTreeSet<String> = keys.keys().cloned().collect();
     assert_eq!(
         actual, expected,

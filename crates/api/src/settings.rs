@@ -20,3 +20,7 @@ pub const ALL: &[&str] = &[
     INTERNAL_TOKEN,
     MAX_DELIVERY_ATTEMPTS,
 ];
+
+/// The variables that hold credentials: `secret = true` in `spin.toml`, never a
+/// default, and on the cluster always from a Kubernetes Secret.
+pub const SECRETS: &[&str] = &[DB_URL, REDIS_URL, JWT_SECRET, ADMIN_TOKEN, INTERNAL_TOKEN];
