@@ -3,17 +3,20 @@
 //! [`PgDb`] and [`RedisPublisher`] talk to the machine's real Postgres and Redis, and
 //! [`PgDb`] copies Spin's host (which parameter types bind, which column types read,
 //! how errors look, which addresses connect) so that SQL that fails in Spin fails in
-//! native tests too. [`FixedClock`] and [`MapConfig`] stand in for time and Spin
+//! native tests too. [`UreqHttp`] sends HTTP like Spin's outbound HTTP (no redirects, the same
+//! timeouts and error kinds). [`FixedClock`] and [`MapConfig`] stand in for time and Spin
 //! variables. The [`testing`] module gives each test a fresh database and private
 //! Redis channels.
 
 mod clock;
 mod config;
+mod http;
 mod pg;
 mod publisher;
 pub mod testing;
 
 pub use clock::FixedClock;
 pub use config::MapConfig;
+pub use http::UreqHttp;
 pub use pg::PgDb;
 pub use publisher::RedisPublisher;

@@ -5,8 +5,12 @@
 //! native adapters used by tests.
 
 mod db;
+mod http;
 
 pub use db::{Db, DbError, Param, Row, Rows, Value};
+pub use http::{
+    HttpClient, HttpError, HttpRequest, HttpResponse, Method, Timeouts, MAX_RESPONSE_BYTES,
+};
 
 /// Publishes a message on a pub/sub channel (Redis `PUBLISH`).
 pub trait Publisher {
