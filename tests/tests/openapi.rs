@@ -1,6 +1,6 @@
 //! Checks `openapi/openapi.json` against the code: the document the app serves
 //! at `GET /api/openapi.json` is OpenAPI 3.1, documents every route of
-//! `spindle_api::all_routes()` with its method and no route that does not
+//! `spindle_api::all_routes` with its method and no route that does not
 //! exist, and every `$ref` in it points at a component that is there.
 
 use std::collections::BTreeSet;
@@ -62,9 +62,9 @@ fn served_document() -> Value {
 
 /// Every `(METHOD, path)` the code routes.
 fn routed() -> BTreeSet<(String, String)> {
-    spindle_api::all_routes()
+    spindle_api::all_routes::<spindle_native::PgDb, spindle_native::RedisPublisher>()
         .into_iter()
-        .map(|route| (route.method.to_owned(), route.path.to_owned()))
+        .map(|(method, path)| (method.to_owned(), path.to_owned()))
         .collect()
 }
 

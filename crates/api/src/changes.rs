@@ -14,41 +14,22 @@ use uuid::Uuid;
 use crate::auth::UserId;
 use crate::problem::ApiError;
 use crate::respond::{json, only_params, query_pairs, QueryParams};
-use crate::router::{Matched, Route};
+use crate::router::{Route, UserHandler};
 use crate::{Ctx, Request, Response};
 
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/api/changes",
-    },
-    Route {
-        method: "GET",
-        path: "/api/tasks/{id}/history",
-    },
-];
+/// Every route of `changes-api`, each with its handler.
+pub fn routes<D: Db, P: Publisher>() -> Vec<Route<UserHandler<D, P>>> {
+    vec![
+        Route::get("/api/changes", |ctx, req, user, _| changes(ctx, req, user)),
+        Route::get("/api/tasks/{id}/history", |ctx, req, user, path| {
+            history(ctx, req, user, crate::tasks::task_id(path)?)
+        }),
+    ]
+}
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
 const MAX_WAIT_SECONDS: u64 = 25;
-
-pub fn dispatch<D: Db, P: Publisher>(
-    ctx: &Ctx<'_, D, P>,
-    req: &Request,
-    user: &UserId,
-    matched: Matched<'_>,
-) -> Result<Response, ApiError> {
-    match (matched.route.method, matched.route.path) {
-        ("GET", "/api/changes") => changes(ctx, req, user),
-        ("GET", "/api/tasks/{id}/history") => {
-            let raw = matched.segments.get(2).map(String::as_str).unwrap_or("");
-            let id = Uuid::parse_str(raw)
-                .map_err(|_| ApiError::NotFound(format!("there is no task {raw}")))?;
-            history(ctx, req, user, id)
-        }
-        _ => Err(matched.unhandled()),
-    }
-}
 
 /// Cursors are opaque to clients; inside they are a position in the event log.
 fn encode_position(seq: i64) -> String {

@@ -43,28 +43,35 @@ impl<D: Db, P: Publisher> Ctx<'_, D, P> {
 
 /// `/api/tasks/...`
 pub fn tasks_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, tasks::ROUTES, tasks::dispatch)
+    router::serve_user(ctx, &req, &tasks::routes())
 }
 
 /// `/api/tags/...`
 pub fn tags_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, tags::ROUTES, tags::dispatch)
+    router::serve_user(ctx, &req, &tags::routes())
 }
 
 /// `/api/changes` and `/api/tasks/{id}/history`
 pub fn changes_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, changes::ROUTES, changes::dispatch)
+    router::serve_user(ctx, &req, &changes::routes())
 }
 
 /// Health, readiness, migrations, the relay tick, dead letters, the OpenAPI document.
 pub fn ops<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_ops(ctx, &req, ops::ROUTES, ops::dispatch)
+    router::serve_ops(ctx, &req, &ops::routes())
 }
 
-/// Every route of every component, for the OpenAPI check.
-pub fn all_routes() -> Vec<&'static Route> {
-    [tasks::ROUTES, tags::ROUTES, changes::ROUTES, ops::ROUTES]
-        .into_iter()
-        .flatten()
+/// Every `(method, path)` routed by any component, for the OpenAPI check.
+///
+/// The tables are generic over the ports; any `Db` and `Publisher` list the
+/// same routes.
+pub fn all_routes<D: Db, P: Publisher>() -> Vec<(&'static str, &'static str)> {
+    fn pairs<H>(routes: Vec<Route<H>>) -> impl Iterator<Item = (&'static str, &'static str)> {
+        routes.into_iter().map(|r| (r.method, r.path))
+    }
+    pairs(tasks::routes::<D, P>())
+        .chain(pairs(tags::routes::<D, P>()))
+        .chain(pairs(changes::routes::<D, P>()))
+        .chain(pairs(ops::routes::<D, P>()))
         .collect()
 }

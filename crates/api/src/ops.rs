@@ -10,82 +10,50 @@ use spindle_storage::migrations::{self, MigrationError, MigrationStatus};
 
 use crate::problem::ApiError;
 use crate::respond::{json, only_params, query_pairs, QueryParams};
-use crate::router::{require_token, Matched, Route};
+use crate::router::{require_token, OpsHandler, Route};
 use crate::{openapi, settings, Ctx, Request, Response};
 
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/healthz",
-    },
-    Route {
-        method: "GET",
-        path: "/readyz",
-    },
-    Route {
-        method: "GET",
-        path: "/metrics",
-    },
-    Route {
-        method: "POST",
-        path: "/admin/migrate",
-    },
-    Route {
-        method: "GET",
-        path: "/admin/dead-letters",
-    },
-    Route {
-        method: "POST",
-        path: "/admin/dead-letters/{id}/replay",
-    },
-    Route {
-        method: "POST",
-        path: "/internal/tick",
-    },
-    Route {
-        method: "GET",
-        path: "/api/openapi.json",
-    },
-];
-
-pub fn dispatch<D: Db, P: Publisher>(
-    ctx: &Ctx<'_, D, P>,
-    req: &Request,
-    matched: Matched<'_>,
-) -> Result<Response, ApiError> {
-    let admin = || require_token(req, ctx.config.get(settings::ADMIN_TOKEN));
-    let pairs = query_pairs(req);
-    match (matched.route.method, matched.route.path) {
-        ("GET", "/healthz") => Ok(json(StatusCode::OK, &json!({ "status": "ok" }))),
-        ("GET", "/readyz") => ready(ctx),
-        ("GET", "/metrics") => metrics(ctx),
-        ("GET", "/api/openapi.json") => Ok(json(StatusCode::OK, &openapi::document())),
-        ("POST", "/admin/migrate") => {
-            admin()?;
-            only_params(&pairs, &[])?;
+/// Every route of `ops`, each with its handler.
+pub fn routes<D: Db, P: Publisher>() -> Vec<Route<OpsHandler<D, P>>> {
+    vec![
+        Route::get("/healthz", |_, _, _| {
+            Ok(json(StatusCode::OK, &json!({ "status": "ok" })))
+        }),
+        Route::get("/readyz", |ctx, _, _| ready(ctx)),
+        Route::get("/metrics", |ctx, _, _| metrics(ctx)),
+        Route::get("/api/openapi.json", |_, _, _| {
+            Ok(json(StatusCode::OK, &openapi::document()))
+        }),
+        Route::post("/admin/migrate", |ctx, req, _| {
+            admin(ctx, req)?;
+            only_params(&query_pairs(req), &[])?;
             migrate(ctx)
-        }
-        ("GET", "/admin/dead-letters") => {
-            admin()?;
+        }),
+        Route::get("/admin/dead-letters", |ctx, req, _| {
+            admin(ctx, req)?;
+            let pairs = query_pairs(req);
             only_params(&pairs, &["after", "limit"])?;
             dead_letters(ctx, &pairs)
-        }
-        ("POST", "/admin/dead-letters/{id}/replay") => {
-            admin()?;
-            only_params(&pairs, &[])?;
-            let raw = matched.segments.get(2).map(String::as_str).unwrap_or("");
+        }),
+        Route::post("/admin/dead-letters/{id}/replay", |ctx, req, path| {
+            admin(ctx, req)?;
+            only_params(&query_pairs(req), &[])?;
+            let raw = path.get("id");
             let id = raw
                 .parse::<i64>()
                 .map_err(|_| ApiError::NotFound(format!("there is no dead letter {raw:?}")))?;
             replay(ctx, id)
-        }
-        ("POST", "/internal/tick") => {
+        }),
+        Route::post("/internal/tick", |ctx, req, _| {
             require_token(req, ctx.config.get(settings::INTERNAL_TOKEN))?;
-            only_params(&pairs, &[])?;
+            only_params(&query_pairs(req), &[])?;
             tick(ctx)
-        }
-        _ => Err(matched.unhandled()),
-    }
+        }),
+    ]
+}
+
+fn admin<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request) -> Result<(), ApiError> {
+    require_token(req, ctx.config.get(settings::ADMIN_TOKEN))
 }
 
 /// Ready when the database answers and carries every migration of this build.

@@ -21,7 +21,7 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{method} is not allowed here")]
-    MethodNotAllowed { method: String, allow: &'static str },
+    MethodNotAllowed { method: String, allow: String },
     #[error("{0}")]
     Validation(FieldErrors),
     #[error("{detail}")]
@@ -181,7 +181,7 @@ impl ApiError {
                 builder = builder.header(header::WWW_AUTHENTICATE, "Bearer realm=\"spindle-admin\"")
             }
             ApiError::MethodNotAllowed { allow, .. } => {
-                builder = builder.header(header::ALLOW, *allow)
+                builder = builder.header(header::ALLOW, allow.as_str())
             }
             ApiError::Unavailable(_) => builder = builder.header(header::RETRY_AFTER, "1"),
             _ => {}

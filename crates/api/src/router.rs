@@ -1,5 +1,10 @@
 //! Matching a request to a route, and the steps every request goes through:
 //! CORS and preflight, body size, authentication, method check, errors.
+//!
+//! A route table is one list of `Route`s, each carrying the function that
+//! serves it, so a route cannot be listed without a handler or handled
+//! without being listed. Handlers are generic over the ports, so a table is
+//! built by a generic function (a handful of function pointers per request).
 
 use spindle_ports::{Db, Publisher};
 
@@ -9,98 +14,147 @@ use crate::problem::ApiError;
 use crate::respond::{check_size, header, segments};
 use crate::{settings, Ctx, Request, Response};
 
-/// A route: a method and a path template whose `{name}` segments match anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
+/// A route: a method, a path template whose `{name}` segments match any one
+/// segment, and the function that serves it.
+pub struct Route<H> {
     pub method: &'static str,
     pub path: &'static str,
+    pub handler: H,
 }
 
-impl Route {
-    fn matches_path(&self, segments: &[String]) -> bool {
-        let template: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
-        template.len() == segments.len()
-            && template
-                .iter()
-                .zip(segments)
-                .all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
+impl<H> Route<H> {
+    pub const fn get(path: &'static str, handler: H) -> Self {
+        Route {
+            method: "GET",
+            path,
+            handler,
+        }
+    }
+    pub const fn post(path: &'static str, handler: H) -> Self {
+        Route {
+            method: "POST",
+            path,
+            handler,
+        }
+    }
+    pub const fn patch(path: &'static str, handler: H) -> Self {
+        Route {
+            method: "PATCH",
+            path,
+            handler,
+        }
+    }
+    pub const fn delete(path: &'static str, handler: H) -> Self {
+        Route {
+            method: "DELETE",
+            path,
+            handler,
+        }
+    }
+
+    /// The values of the template's `{name}` segments, when the path fits it.
+    fn bind(&self, segments: &[String]) -> Option<PathParams> {
+        let template: Vec<&'static str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
+        if template.len() != segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (t, s) in template.into_iter().zip(segments) {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => params.push((name, s.clone())),
+                None if t == s => {}
+                None => return None,
+            }
+        }
+        Some(PathParams(params))
     }
 }
 
-/// The matched route and the path's segments.
-pub struct Matched<'r> {
-    pub route: &'static Route,
-    pub segments: &'r [String],
-}
+/// The `{name}` segments of the matched path, percent-decoded.
+#[derive(Debug, Default)]
+pub struct PathParams(Vec<(&'static str, String)>);
 
-impl Matched<'_> {
-    /// The error for a route listed in a table but missing from its dispatch.
-    pub fn unhandled(&self) -> ApiError {
-        ApiError::Internal(format!(
-            "route {} {} has no handler",
-            self.route.method, self.route.path
-        ))
+impl PathParams {
+    /// The value of `{name}`; empty when the template has no such segment
+    /// (a handler only asks for the names of its own template).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 }
+
+/// Serves a user-facing route once the caller is authenticated.
+pub type UserHandler<D, P> =
+    fn(&Ctx<'_, D, P>, &Request, &UserId, &PathParams) -> Result<Response, ApiError>;
+/// Serves an operations route; it checks its own token where it needs one.
+pub type OpsHandler<D, P> = fn(&Ctx<'_, D, P>, &Request, &PathParams) -> Result<Response, ApiError>;
 
 /// Finds the route for the request, or says why there is none (404, 405).
-fn find<'r>(
-    routes: &'static [Route],
+fn find<'t, H>(
+    routes: &'t [Route<H>],
     req: &Request,
-    segments: &'r [String],
-) -> Result<Matched<'r>, ApiError> {
-    let on_path: Vec<&'static Route> = routes.iter().filter(|r| r.matches_path(segments)).collect();
+    segments: &[String],
+) -> Result<(&'t Route<H>, PathParams), ApiError> {
+    let mut on_path = Vec::new();
+    for route in routes {
+        if let Some(params) = route.bind(segments) {
+            if route.method == req.method().as_str() {
+                return Ok((route, params));
+            }
+            on_path.push(route.method);
+        }
+    }
     if on_path.is_empty() {
         return Err(ApiError::NotFound(format!(
             "there is nothing at {}",
             req.uri().path()
         )));
     }
-    match on_path.iter().find(|r| r.method == req.method().as_str()) {
-        Some(route) => Ok(Matched { route, segments }),
-        None => Err(ApiError::MethodNotAllowed {
-            method: req.method().to_string(),
-            allow: allow_header(&on_path),
-        }),
-    }
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow: allow_header(&on_path),
+    })
 }
 
-fn allow_header(on_path: &[&'static Route]) -> &'static str {
-    // The few distinct combinations of methods Spindle's routes have; leaked
-    // strings would be simpler but each request would leak one.
-    let has = |m: &str| on_path.iter().any(|r| r.method == m);
-    match (has("GET"), has("POST"), has("PATCH"), has("DELETE")) {
-        (true, true, false, false) => "GET, POST, OPTIONS",
-        (true, false, true, true) => "GET, PATCH, DELETE, OPTIONS",
-        (true, false, false, true) => "GET, DELETE, OPTIONS",
-        (false, false, true, true) => "PATCH, DELETE, OPTIONS",
-        (false, true, false, false) => "POST, OPTIONS",
-        (true, false, false, false) => "GET, OPTIONS",
-        _ => "GET, POST, PATCH, DELETE, OPTIONS",
-    }
+/// The `Allow` value for the methods a path has, plus OPTIONS (preflight).
+fn allow_header(methods: &[&str]) -> String {
+    let mut allow: Vec<&str> = ["GET", "POST", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| methods.contains(m))
+        .collect();
+    allow.push("OPTIONS");
+    allow.join(", ")
 }
 
-type UserHandler<D, P> =
-    fn(&Ctx<'_, D, P>, &Request, &UserId, Matched<'_>) -> Result<Response, ApiError>;
-type OpsHandler<D, P> = fn(&Ctx<'_, D, P>, &Request, Matched<'_>) -> Result<Response, ApiError>;
+/// The methods routed at a path, for a preflight; `None` when nothing is.
+fn methods_at<H>(routes: &[Route<H>], segments: &[String]) -> Option<String> {
+    let on_path: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.bind(segments).is_some())
+        .map(|r| r.method)
+        .collect();
+    (!on_path.is_empty()).then(|| allow_header(&on_path))
+}
 
 /// A user-facing route: CORS, size limit, bearer JWT, then the handler.
 pub fn serve_user<D: Db, P: Publisher>(
     ctx: &Ctx<'_, D, P>,
     req: &Request,
-    routes: &'static [Route],
-    handler: UserHandler<D, P>,
+    routes: &[Route<UserHandler<D, P>>],
 ) -> Response {
     let cors = Cors::new(ctx.config.get(settings::CORS_ALLOWED_ORIGINS).as_deref());
     let segments = segments(req);
     if Cors::is_preflight(req) {
-        return match find_any(routes, &segments) {
-            Some(allow) => cors.preflight(req, allow),
+        return match methods_at(routes, &segments) {
+            Some(allow) => cors.preflight(req, &allow),
             None => ApiError::NotFound(format!("there is nothing at {}", req.uri().path()))
                 .into_response(),
         };
     }
-    let result = find(routes, req, &segments).and_then(|matched| {
+    let result = find(routes, req, &segments).and_then(|(route, params)| {
         check_size(req)?;
         let secret = ctx.config.get(settings::JWT_SECRET).ok_or_else(|| {
             ApiError::Unavailable(
@@ -114,7 +168,7 @@ pub fn serve_user<D: Db, P: Publisher>(
             now_seconds,
         )
         .map_err(ApiError::Unauthorized)?;
-        handler(ctx, req, &user, matched)
+        (route.handler)(ctx, req, &user, &params)
     });
     let mut response = result.unwrap_or_else(ApiError::into_response);
     cors.decorate(req, &mut response);
@@ -125,21 +179,15 @@ pub fn serve_user<D: Db, P: Publisher>(
 pub fn serve_ops<D: Db, P: Publisher>(
     ctx: &Ctx<'_, D, P>,
     req: &Request,
-    routes: &'static [Route],
-    handler: OpsHandler<D, P>,
+    routes: &[Route<OpsHandler<D, P>>],
 ) -> Response {
     let segments = segments(req);
     find(routes, req, &segments)
-        .and_then(|matched| {
+        .and_then(|(route, params)| {
             check_size(req)?;
-            handler(ctx, req, matched)
+            (route.handler)(ctx, req, &params)
         })
         .unwrap_or_else(ApiError::into_response)
-}
-
-fn find_any(routes: &'static [Route], segments: &[String]) -> Option<&'static str> {
-    let on_path: Vec<&'static Route> = routes.iter().filter(|r| r.matches_path(segments)).collect();
-    (!on_path.is_empty()).then(|| allow_header(&on_path))
 }
 
 /// Checks a bearer token against a configured secret in constant time.

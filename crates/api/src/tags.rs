@@ -10,43 +10,33 @@ use spindle_storage::{tags as tag_store, tasks as task_store};
 use crate::auth::UserId;
 use crate::problem::ApiError;
 use crate::respond::{json, json_object, no_content, only_params, query_pairs};
-use crate::router::{Matched, Route};
+use crate::router::{PathParams, Route, UserHandler};
 use crate::views;
 use crate::write::write;
 use crate::{Ctx, Request, Response};
 
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/api/tags",
-    },
-    Route {
-        method: "PATCH",
-        path: "/api/tags/{name}",
-    },
-    Route {
-        method: "DELETE",
-        path: "/api/tags/{name}",
-    },
-];
+/// Every route of `tags-api`, each with its handler.
+pub fn routes<D: Db, P: Publisher>() -> Vec<Route<UserHandler<D, P>>> {
+    vec![
+        Route::get("/api/tags", |ctx, req, user, _| {
+            only_params(&query_pairs(req), &[])?;
+            list(ctx, user)
+        }),
+        Route::patch("/api/tags/{name}", |ctx, req, user, path| {
+            only_params(&query_pairs(req), &[])?;
+            rename(ctx, req, user, tag(path)?)
+        }),
+        Route::delete("/api/tags/{name}", |ctx, req, user, path| {
+            only_params(&query_pairs(req), &[])?;
+            delete(ctx, req, user, tag(path)?)
+        }),
+    ]
+}
 
-pub fn dispatch<D: Db, P: Publisher>(
-    ctx: &Ctx<'_, D, P>,
-    req: &Request,
-    user: &UserId,
-    matched: Matched<'_>,
-) -> Result<Response, ApiError> {
-    only_params(&query_pairs(req), &[])?;
-    let tag = || {
-        let raw = matched.segments.get(2).map(String::as_str).unwrap_or("");
-        Tag::parse(raw).map_err(|_| ApiError::NotFound(format!("there is no tag {raw:?}")))
-    };
-    match (matched.route.method, matched.route.path) {
-        ("GET", "/api/tags") => list(ctx, user),
-        ("PATCH", "/api/tags/{name}") => rename(ctx, req, user, tag()?),
-        ("DELETE", "/api/tags/{name}") => delete(ctx, req, user, tag()?),
-        _ => Err(matched.unhandled()),
-    }
+/// The `{name}` of the path; a name that cannot be a tag names none.
+fn tag(path: &PathParams) -> Result<Tag, ApiError> {
+    let raw = path.get("name");
+    Tag::parse(raw).map_err(|_| ApiError::NotFound(format!("there is no tag {raw:?}")))
 }
 
 fn list<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, user: &UserId) -> Result<Response, ApiError> {

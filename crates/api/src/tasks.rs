@@ -17,63 +17,38 @@ use crate::problem::ApiError;
 use crate::respond::{
     header, json, json_object, no_content, only_params, query_pairs, QueryParams,
 };
-use crate::router::{Matched, Route};
+use crate::router::{PathParams, Route, UserHandler};
 use crate::views;
 use crate::write::{write, Written};
 use crate::{Ctx, Request, Response};
 
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/api/tasks",
-    },
-    Route {
-        method: "POST",
-        path: "/api/tasks",
-    },
-    Route {
-        method: "GET",
-        path: "/api/tasks/{id}",
-    },
-    Route {
-        method: "PATCH",
-        path: "/api/tasks/{id}",
-    },
-    Route {
-        method: "DELETE",
-        path: "/api/tasks/{id}",
-    },
-    Route {
-        method: "POST",
-        path: "/api/tasks/{id}/complete",
-    },
-    Route {
-        method: "POST",
-        path: "/api/tasks/{id}/reopen",
-    },
-];
-
-pub fn dispatch<D: Db, P: Publisher>(
-    ctx: &Ctx<'_, D, P>,
-    req: &Request,
-    user: &UserId,
-    matched: Matched<'_>,
-) -> Result<Response, ApiError> {
-    let id = || task_id(matched.segments.get(2).map(String::as_str).unwrap_or(""));
-    match (matched.route.method, matched.route.path) {
-        ("GET", "/api/tasks") => list(ctx, req, user),
-        ("POST", "/api/tasks") => create(ctx, req, user),
-        ("GET", "/api/tasks/{id}") => get(ctx, req, user, id()?),
-        ("PATCH", "/api/tasks/{id}") => patch(ctx, req, user, id()?),
-        ("DELETE", "/api/tasks/{id}") => delete(ctx, req, user, id()?),
-        ("POST", "/api/tasks/{id}/complete") => set_status(ctx, req, user, id()?, true),
-        ("POST", "/api/tasks/{id}/reopen") => set_status(ctx, req, user, id()?, false),
-        _ => Err(matched.unhandled()),
-    }
+/// Every route of `tasks-api`, each with its handler.
+pub fn routes<D: Db, P: Publisher>() -> Vec<Route<UserHandler<D, P>>> {
+    vec![
+        Route::get("/api/tasks", |ctx, req, user, _| list(ctx, req, user)),
+        Route::post("/api/tasks", |ctx, req, user, _| create(ctx, req, user)),
+        Route::get("/api/tasks/{id}", |ctx, req, user, path| {
+            get(ctx, req, user, task_id(path)?)
+        }),
+        Route::patch("/api/tasks/{id}", |ctx, req, user, path| {
+            patch(ctx, req, user, task_id(path)?)
+        }),
+        Route::delete("/api/tasks/{id}", |ctx, req, user, path| {
+            delete(ctx, req, user, task_id(path)?)
+        }),
+        Route::post("/api/tasks/{id}/complete", |ctx, req, user, path| {
+            set_status(ctx, req, user, task_id(path)?, true)
+        }),
+        Route::post("/api/tasks/{id}/reopen", |ctx, req, user, path| {
+            set_status(ctx, req, user, task_id(path)?, false)
+        }),
+    ]
 }
 
-/// A malformed id cannot name a task: the same 404 as a missing one.
-fn task_id(raw: &str) -> Result<Uuid, ApiError> {
+/// The `{id}` of the path. A malformed id cannot name a task: the same 404
+/// as a missing one.
+pub(crate) fn task_id(path: &PathParams) -> Result<Uuid, ApiError> {
+    let raw = path.get("id");
     Uuid::parse_str(raw).map_err(|_| not_found(raw))
 }
 
