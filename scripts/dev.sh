@@ -51,6 +51,15 @@ if [ ! -s "$SECRETS_FILE" ]; then
 fi
 chmod 600 "$SECRETS_FILE"
 
+# Web Push: a VAPID key pair, added to a secrets file written before it existed too.
+if ! grep -q '^SPIN_VARIABLE_VAPID_PRIVATE_KEY=.' "$SECRETS_FILE"; then
+    say "generating a VAPID key pair for Web Push in $SECRETS_FILE"
+    vapid_private_key=$(cargo run -q -p spindle-tools --bin spindle-vapid-keys |
+        sed -n 's/^vapid_private_key=//p')
+    [ -n "$vapid_private_key" ] || die "spindle-vapid-keys printed no key"
+    echo "SPIN_VARIABLE_VAPID_PRIVATE_KEY=$vapid_private_key" >>"$SECRETS_FILE"
+fi
+
 # Reads KEY=VALUE lines (SPIN_VARIABLE_* only) without overriding the environment.
 while IFS='=' read -r key value; do
     case "$key" in
@@ -66,6 +75,7 @@ export SPIN_VARIABLE_DB_URL=${SPIN_VARIABLE_DB_URL:-postgres://postgres@$PG_HOST
 export SPIN_VARIABLE_REDIS_URL=${SPIN_VARIABLE_REDIS_URL:-redis://127.0.0.1:6379}
 export SPIN_VARIABLE_DB_HOST=${SPIN_VARIABLE_DB_HOST:-$PG_HOST:$PG_PORT}
 export SPIN_VARIABLE_REDIS_HOST=${SPIN_VARIABLE_REDIS_HOST:-127.0.0.1:6379}
+export SPIN_VARIABLE_VAPID_SUBJECT=${SPIN_VARIABLE_VAPID_SUBJECT:-mailto:dev@localhost}
 export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=${SPIN_VARIABLE_CORS_ALLOWED_ORIGINS:-http://localhost:3000,http://localhost:5173}
 
 # --- migrations ---------------------------------------------------------------
