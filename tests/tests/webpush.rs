@@ -35,7 +35,9 @@ fn send(request: &PushRequest) -> spindle_ports::HttpResponse {
         HttpRequest::new(Method::Post, &request.url, timeouts).body(request.body.clone()),
         |req, (name, value)| req.header(*name, value),
     );
-    UreqHttp::new().send(&outgoing).expect("the receiver answers")
+    UreqHttp::new()
+        .send(&outgoing)
+        .expect("the receiver answers")
 }
 
 #[test]
@@ -71,15 +73,24 @@ fn a_push_message_arrives_encrypted_for_the_subscription_with_a_valid_vapid_toke
     assert_eq!(arrived.header("content-encoding"), Some("aes128gcm"));
     assert_eq!(arrived.header("ttl"), Some("3600"));
     assert_eq!(arrived.header("urgency"), Some("high"));
-    assert_eq!(arrived.header("topic"), Some(reminder.simple().to_string().as_str()));
+    assert_eq!(
+        arrived.header("topic"),
+        Some(reminder.simple().to_string().as_str())
+    );
     assert_eq!(browser.decrypt(&arrived.body), payload.as_bytes());
 
     let token = verify_vapid(
-        arrived.header("authorization").expect("an Authorization header"),
+        arrived
+            .header("authorization")
+            .expect("an Authorization header"),
         vapid.key.public_key(),
     );
     assert_eq!(token.header["alg"], "ES256");
-    assert_eq!(token.claims["aud"], receiver.url(""), "the endpoint's origin");
+    assert_eq!(
+        token.claims["aud"],
+        receiver.url(""),
+        "the endpoint's origin"
+    );
     assert_eq!(token.claims["sub"], SUBJECT);
     assert_eq!(
         token.claims["exp"],
@@ -93,9 +104,11 @@ fn every_message_has_its_own_salt_and_key_and_only_its_subscription_opens_it() {
     let receiver = Receiver::start();
     let browser = Browser::new();
     let stranger = Browser::new();
-    let subscription =
-        PushSubscription::parse(&browser.subscription(&receiver.url("/p")), Schemes::HttpOrHttps)
-            .unwrap();
+    let subscription = PushSubscription::parse(
+        &browser.subscription(&receiver.url("/p")),
+        Schemes::HttpOrHttps,
+    )
+    .unwrap();
     let options = PushOptions {
         ttl: Ttl::until(None, Instant::from_micros(NOW_MICROS)),
         urgency: Urgency::Normal,

@@ -49,7 +49,10 @@ fn post(http: &UreqHttp, url: &str, headers: &[(&'static str, String)], body: &[
         |req, (name, value)| req.header(*name, value),
     );
     let response = http.send(&request).expect("the loopback receiver answers");
-    assert_eq!(response.status, 201, "the receiver is scripted to answer 201");
+    assert_eq!(
+        response.status, 201,
+        "the receiver is scripted to answer 201"
+    );
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,7 +92,8 @@ fn main() -> anyhow::Result<()> {
         urgency: Urgency::Normal,
         topic: Some(Topic::for_id(uuid::Uuid::new_v4())),
     };
-    let sample: PushRequest = push_request(&vapid, &subscription, payload.as_bytes(), &options, now)?;
+    let sample: PushRequest =
+        push_request(&vapid, &subscription, payload.as_bytes(), &options, now)?;
     let plain_body = vec![b'x'; sample.body.len()];
 
     println!(
@@ -108,16 +112,31 @@ fn main() -> anyhow::Result<()> {
         encrypting.push(start.elapsed());
 
         let start = Instant::now();
-        std::hint::black_box(vapid.key.authorization(&subscription.endpoint, &vapid.subject, now)?);
+        std::hint::black_box(vapid.key.authorization(
+            &subscription.endpoint,
+            &vapid.subject,
+            now,
+        )?);
         signing.push(start.elapsed());
 
         let start = Instant::now();
-        std::hint::black_box(push_request(&vapid, &subscription, payload.as_bytes(), &options, now)?);
+        std::hint::black_box(push_request(
+            &vapid,
+            &subscription,
+            payload.as_bytes(),
+            &options,
+            now,
+        )?);
         both.push(start.elapsed());
 
         // Baseline and subject alternate, so both see the same machine.
         let start = Instant::now();
-        post(&http, &sample.url, &[("content-type", "application/octet-stream".into())], &plain_body);
+        post(
+            &http,
+            &sample.url,
+            &[("content-type", "application/octet-stream".into())],
+            &plain_body,
+        );
         bare_post.push(start.elapsed());
 
         let start = Instant::now();
@@ -129,7 +148,10 @@ fn main() -> anyhow::Result<()> {
     report("sign (VAPID ES256 JWT)", &mut signing);
     report("encrypt + sign (push_request)", &mut both);
     report("baseline: bare HTTP POST to loopback", &mut bare_post);
-    report("whole send: push_request + POST to loopback", &mut whole_send);
+    report(
+        "whole send: push_request + POST to loopback",
+        &mut whole_send,
+    );
     println!("   receiver got {} requests", receiver.received().len());
     Ok(())
 }

@@ -36,7 +36,9 @@ pub fn classify(status: u16, retry_after: Option<&str>, now: Instant) -> PushOut
             reason: "the push service refused the message as too large (413)".into(),
         },
         300..=399 => PushOutcome::Failed {
-            reason: format!("the push service answered with a redirect ({status}), which is not followed"),
+            reason: format!(
+                "the push service answered with a redirect ({status}), which is not followed"
+            ),
         },
         _ => PushOutcome::Failed {
             reason: format!("the push service refused the message ({status})"),

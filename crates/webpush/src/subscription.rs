@@ -178,10 +178,15 @@ impl PushSubscription {
                 let auth = required_string(&mut errors, prefix, keys, "auth").and_then(|raw| {
                     errors.check("subscription.keys.auth", ClientKeys::parse_auth(raw))
                 });
-                p256dh.zip(auth).map(|(p256dh, auth)| ClientKeys { p256dh, auth })
+                p256dh
+                    .zip(auth)
+                    .map(|(p256dh, auth)| ClientKeys { p256dh, auth })
             }
             Some(_) => {
-                errors.add("subscription.keys", "must be an object with p256dh and auth");
+                errors.add(
+                    "subscription.keys",
+                    "must be an object with p256dh and auth",
+                );
                 None
             }
             None => {
@@ -259,7 +264,10 @@ fn refuse_unknown(
     known: &[&str],
 ) {
     for name in object.keys().filter(|name| !known.contains(&name.as_str())) {
-        errors.add(format!("{prefix}.{name}"), "is not a field of a push subscription");
+        errors.add(
+            format!("{prefix}.{name}"),
+            "is not a field of a push subscription",
+        );
     }
 }
 
@@ -294,7 +302,11 @@ mod tests {
 
     #[test]
     fn padded_keys_and_a_fractional_expiration_are_accepted() {
-        let mut value = subscription("https://push.example.net/x", P256DH, "BTBZMqHH6r4Tts7J_aSIgg==");
+        let mut value = subscription(
+            "https://push.example.net/x",
+            P256DH,
+            "BTBZMqHH6r4Tts7J_aSIgg==",
+        );
         value["expirationTime"] = json!(1_700_000_000_000.5);
         let parsed = PushSubscription::parse(&value, Schemes::HttpsOnly).unwrap();
         assert_eq!(parsed.expiration_time, Some(1_700_000_000_000));
@@ -361,7 +373,8 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once_with_unknown_and_missing_fields() {
-        let value = json!({"endpoint": 7, "expirationTime": "soon", "keys": {"auth": AUTH}, "extra": 1});
+        let value =
+            json!({"endpoint": 7, "expirationTime": "soon", "keys": {"auth": AUTH}, "extra": 1});
         let mut got = fields(PushSubscription::parse(&value, Schemes::HttpsOnly));
         got.sort();
         assert_eq!(

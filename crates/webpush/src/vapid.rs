@@ -62,7 +62,9 @@ impl VapidKey {
 
     /// A new random key pair.
     pub fn generate() -> Result<VapidKey, EncryptError> {
-        Ok(VapidKey::from_signing_key(SigningKey::from(ephemeral_key()?)))
+        Ok(VapidKey::from_signing_key(SigningKey::from(
+            ephemeral_key()?
+        )))
     }
 
     fn from_signing_key(signing: SigningKey) -> VapidKey {
@@ -108,7 +110,11 @@ impl VapidKey {
                 .ok_or_else(|| VapidError::Signing("the clock is out of range".into()))?,
         );
         let token = Es256
-            .token(&Header::empty().with_token_type("JWT"), &claims, &self.signing)
+            .token(
+                &Header::empty().with_token_type("JWT"),
+                &claims,
+                &self.signing,
+            )
             .map_err(|e| VapidError::Signing(e.to_string()))?;
         Ok(format!("vapid t={token}, k={}", self.public_key))
     }
@@ -179,7 +185,12 @@ mod tests {
     fn the_subject_is_a_mailto_or_https_contact() {
         assert!(VapidSubject::parse("mailto:ops@example.com").is_ok());
         assert!(VapidSubject::parse("https://example.com/contact").is_ok());
-        for bad in ["ops@example.com", "mailto:nobody", "http://example.com", "https://"] {
+        for bad in [
+            "ops@example.com",
+            "mailto:nobody",
+            "http://example.com",
+            "https://",
+        ] {
             assert!(VapidSubject::parse(bad).is_err(), "{bad}");
         }
     }

@@ -18,7 +18,9 @@ const AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
 const MESSAGE: &str = "DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN";
 
 fn decode(text: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(text).expect("the RFC's values are base64url")
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("the RFC's values are base64url")
 }
 
 fn secret(text: &str) -> SecretKey {

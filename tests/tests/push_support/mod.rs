@@ -86,7 +86,10 @@ pub fn verify_vapid(authorization: &str, public_key: &str) -> VapidToken {
         }
     }
     let (token, key) = (token.expect("a t= parameter"), key.expect("a k= parameter"));
-    assert_eq!(key, public_key, "k= must be the application server's public key");
+    assert_eq!(
+        key, public_key,
+        "k= must be the application server's public key"
+    );
 
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a JWS compact serialisation: {token}");
@@ -94,7 +97,9 @@ pub fn verify_vapid(authorization: &str, public_key: &str) -> VapidToken {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
     };
     let verifying_key = VerifyingKey::from_sec1_bytes(
-        &URL_SAFE_NO_PAD.decode(public_key).expect("the public key is base64url"),
+        &URL_SAFE_NO_PAD
+            .decode(public_key)
+            .expect("the public key is base64url"),
     )
     .expect("the public key is a P-256 point");
     let signature = Signature::from_slice(
