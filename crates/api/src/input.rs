@@ -3,12 +3,12 @@
 
 use serde_json::{Map, Value};
 use spindle_domain::{
-    parse_instant, Description, DraftFields, FieldErrors, Priority, ReminderSpec, Tags, TimeZone,
-    Title, MAX_REMINDERS,
+    parse_instant, Description, DraftFields, FieldErrors, Priority, RecurrenceMode, ReminderSpec,
+    Tags, TimeZone, Title, MAX_REMINDERS,
 };
 
 const EDITABLE: &str =
-    "title, description, priority, tags, due_at, timezone, recurrence, reminders";
+    "title, description, priority, tags, due_at, timezone, recurrence, recurrence_mode, reminders";
 const READ_ONLY: &[&str] = &[
     "id",
     "status",
@@ -48,6 +48,9 @@ pub fn draft_fields(body: Map<String, Value>) -> (DraftFields, FieldErrors) {
                     Value::Null => Some(None),
                     other => errors.check("recurrence", string(&other).map(|s| Some(s.to_owned()))),
                 }
+            }
+            "recurrence_mode" => {
+                fields.recurrence_mode = errors.check("recurrence_mode", string(&value).and_then(RecurrenceMode::parse));
             }
             "reminders" => fields.reminders = reminders(&value, &mut errors),
             other if READ_ONLY.contains(&other) => errors.add(

@@ -236,6 +236,7 @@ const LIST_PARAMS: &[&str] = &[
     "overdue",
     "has_due",
     "recurring",
+    "series_id",
     "sort",
     "limit",
     "cursor",
@@ -303,6 +304,14 @@ fn list<D: Db, P: Publisher>(
         overdue: params.boolean("overdue")?,
         has_due: params.boolean("has_due")?,
         recurring: params.boolean("recurring")?,
+        series_id: params
+            .single("series_id")?
+            .map(|raw| {
+                Uuid::parse_str(raw.trim()).map_err(|_| {
+                    ApiError::bad_parameter("series_id", format!("{raw:?} is not a series id (a UUID, the series_id of a task)"))
+                })
+            })
+            .transpose()?,
         sort,
         limit,
         after,

@@ -17,6 +17,7 @@ pub fn task(task: &Task) -> Value {
         "due_at": task.due_at.map(|at| format_instant(at, Some(&task.timezone))),
         "timezone": task.timezone.name(),
         "recurrence": task.recurrence.as_ref().map(|r| r.as_str()),
+        "recurrence_mode": task.recurrence_mode.as_str(),
         "series_id": task.series_id,
         "occurrence": task.occurrence,
         "reminders": task.reminders.iter().map(|r| reminder(task, r)).collect::<Vec<_>>(),
@@ -50,6 +51,7 @@ const TRACKED: &[&str] = &[
     "due_at",
     "timezone",
     "recurrence",
+    "recurrence_mode",
     "reminders",
 ];
 

@@ -1,7 +1,7 @@
 //! The editable part of a task, and the rules that tie its fields together.
 
 use crate::errors::FieldErrors;
-use crate::recurrence::Recurrence;
+use crate::recurrence::{Recurrence, RecurrenceMode};
 use crate::reminder::{ReminderSpec, MAX_REMINDERS};
 use crate::task::{Priority, Task};
 use crate::text::{Description, Tags, Title};
@@ -19,6 +19,7 @@ pub struct DraftFields {
     pub timezone: Option<TimeZone>,
     /// Kept raw: a rule can only be checked against the final due date and zone.
     pub recurrence: Option<Option<String>>,
+    pub recurrence_mode: Option<RecurrenceMode>,
     pub reminders: Option<Vec<ReminderSpec>>,
 }
 
@@ -32,6 +33,7 @@ pub struct TaskDraft {
     pub due_at: Option<Instant>,
     pub timezone: TimeZone,
     pub recurrence: Option<Recurrence>,
+    pub recurrence_mode: RecurrenceMode,
     pub reminders: Vec<ReminderSpec>,
 }
 
@@ -44,13 +46,9 @@ impl TaskDraft {
         }
         let due_at = fields.due_at.flatten();
         let timezone = fields.timezone.unwrap_or(TimeZone::UTC);
-        let recurrence = resolve_recurrence(
-            fields.recurrence.flatten(),
-            None,
-            due_at,
-            timezone,
-            &mut errors,
-        );
+        let recurrence = resolve_recurrence(fields.recurrence.flatten(), due_at, timezone, &mut errors);
+        let recurrence_mode = fields.recurrence_mode.unwrap_or_default();
+        check_mode(recurrence_mode, due_at, "recurrence_mode", &mut errors);
         let reminders = fields.reminders.unwrap_or_default();
         check_reminders(&reminders, &mut errors);
         let (Some(title), true) = (fields.title, errors.is_empty()) else {
@@ -64,6 +62,7 @@ impl TaskDraft {
             due_at,
             timezone,
             recurrence,
+            recurrence_mode,
             reminders,
         })
     }
@@ -78,12 +77,14 @@ impl TaskDraft {
             due_at: task.due_at,
             timezone: task.timezone,
             recurrence: task.recurrence.clone(),
+            recurrence_mode: task.recurrence_mode,
             reminders: task.reminders.iter().map(|r| r.spec).collect(),
         }
     }
 
-    /// This draft with `fields` applied; the recurrence rule is checked again
-    /// whenever the due date or time zone it depends on changes.
+    /// This draft with `fields` applied. A rule that is sent is checked against
+    /// the (new) due date; a kept rule is not checked again (moving the due date
+    /// past UNTIL simply makes this the last task), but still needs a due date.
     pub fn patch(
         self,
         fields: DraftFields,
@@ -92,12 +93,17 @@ impl TaskDraft {
         let due_at = fields.due_at.unwrap_or(self.due_at);
         let timezone = fields.timezone.unwrap_or(self.timezone);
         let recurrence = match fields.recurrence {
-            Some(raw) => resolve_recurrence(raw, None, due_at, timezone, &mut errors),
-            None => {
-                let kept = self.recurrence.as_ref().map(|r| r.as_str().to_owned());
-                resolve_recurrence(kept, Some("due_at"), due_at, timezone, &mut errors)
+            Some(raw) => resolve_recurrence(raw, due_at, timezone, &mut errors),
+            None if self.recurrence.is_some() && due_at.is_none() => {
+                errors.add("due_at", NEEDS_DUE);
+                None
             }
+            None => self.recurrence,
         };
+        let mode_sent = fields.recurrence_mode.is_some();
+        let recurrence_mode = fields.recurrence_mode.unwrap_or(self.recurrence_mode);
+        let blame = if mode_sent { "recurrence_mode" } else { "due_at" };
+        check_mode(recurrence_mode, due_at, blame, &mut errors);
         let reminders = fields.reminders.unwrap_or(self.reminders);
         check_reminders(&reminders, &mut errors);
         errors.into_result(|| TaskDraft {
@@ -108,31 +114,59 @@ impl TaskDraft {
             due_at,
             timezone,
             recurrence,
+            recurrence_mode,
             reminders,
         })
     }
+
+    /// The first due date (DTSTART) of the series this draft belongs to, once
+    /// written over `current` (`None` for a new task). It follows the due date
+    /// of a series' first task, and moves to this task's due date when the
+    /// rule, the mode or the time zone changes: "this and the following
+    /// occurrences" follow the new rule from here. Otherwise it is kept, so
+    /// moving one occurrence does not move the others.
+    pub fn series_start(&self, current: Option<&Task>) -> Option<Instant> {
+        self.recurrence.as_ref()?;
+        let Some(current) = current else {
+            return self.due_at;
+        };
+        let same_series = current.recurrence == self.recurrence
+            && current.recurrence_mode == self.recurrence_mode
+            && current.timezone == self.timezone
+            && !(current.occurrence == 0 && current.due_at != self.due_at);
+        match current.series_start {
+            Some(start) if same_series => Some(start),
+            _ => self.due_at,
+        }
+    }
 }
 
-/// Checks `raw` against the first occurrence. `blame` names the field the error
-/// belongs to when the rule itself was not sent (the due date that broke it).
+const NEEDS_DUE: &str = "a recurring task needs a due_at: its first occurrence is the due date (clear recurrence to remove the due date)";
+
+/// `from_completion` keeps the due date's time of day, so it needs one.
+fn check_mode(mode: RecurrenceMode, due_at: Option<Instant>, field: &str, errors: &mut FieldErrors) {
+    if mode == RecurrenceMode::FromCompletion && due_at.is_none() {
+        errors.add(
+            field,
+            "recurrence_mode from_completion needs a due_at: the next task keeps its time of day (set due_at, or use recurrence_mode schedule)",
+        );
+    }
+}
+
+/// Checks a rule the client sent against the due date, its first occurrence.
 fn resolve_recurrence(
     raw: Option<String>,
-    blame: Option<&str>,
     due_at: Option<Instant>,
     timezone: TimeZone,
     errors: &mut FieldErrors,
 ) -> Option<Recurrence> {
     let raw = raw?;
-    let field = blame.unwrap_or("recurrence");
     let Some(start) = due_at else {
-        errors.add(
-            field,
-            "a recurring task needs a due_at: its first occurrence is the due date (clear recurrence to remove the due date)",
-        );
+        errors.add("recurrence", NEEDS_DUE);
         return None;
     };
     errors.check(
-        field,
+        "recurrence",
         Recurrence::parse(&raw, start, timezone).map_err(|e| format!("recurrence {e}")),
     )
 }

@@ -42,6 +42,10 @@ impl EventType {
 
 /// A CloudEvents 1.0 structured-mode event with Spindle's extensions.
 ///
+/// `causationid` is the id of the event that caused this one, when another
+/// event did (a series' next task is created because its previous task was
+/// completed), so history can say "created because … was completed".
+///
 /// `sequence` is the event's position in the outbox, zero-padded so that the
 /// CloudEvents rule "compare sequences as strings" orders them correctly. It is
 /// absent until the event has been stored.
@@ -59,6 +63,8 @@ pub struct Envelope {
     pub userid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causationid: Option<String>,
     pub data: Json,
 }
 
@@ -82,6 +88,7 @@ impl Envelope {
             datacontenttype: "application/json".to_owned(),
             userid: user_id.to_owned(),
             sequence: None,
+            causationid: None,
             data,
         }
     }

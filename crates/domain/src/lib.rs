@@ -15,8 +15,8 @@ mod time;
 
 pub use draft::{DraftFields, TaskDraft};
 pub use errors::{FieldError, FieldErrors};
-pub use recurrence::Recurrence;
+pub use recurrence::{next_reminders, Recurrence, RecurrenceMode, Series};
 pub use reminder::{Reminder, ReminderSpec, ReminderState, MAX_REMINDERS};
-pub use task::{Priority, Status, Task};
+pub use task::{NextOccurrence, Priority, Status, Task};
 pub use text::{Description, Tag, Tags, Title, MAX_TAGS};
 pub use time::{format_instant, parse_instant, Instant, TimeZone};

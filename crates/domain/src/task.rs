@@ -1,6 +1,7 @@
 //! The task itself.
 
-use crate::recurrence::Recurrence;
+use crate::draft::TaskDraft;
+use crate::recurrence::{next_reminders, Recurrence, RecurrenceMode, Series};
 use crate::reminder::Reminder;
 use crate::text::{Description, Tags, Title};
 use crate::time::{Instant, TimeZone};
@@ -95,10 +96,55 @@ pub struct Task {
     pub due_at: Option<Instant>,
     pub timezone: TimeZone,
     pub recurrence: Option<Recurrence>,
+    pub recurrence_mode: RecurrenceMode,
     pub series_id: Option<uuid::Uuid>,
+    /// The series' first due date (DTSTART), which the rule is expanded from.
+    pub series_start: Option<Instant>,
     pub occurrence: i32,
     pub reminders: Vec<Reminder>,
     pub version: i64,
     pub created_at: Instant,
     pub updated_at: Instant,
+}
+
+/// The task that follows a completed one in its series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextOccurrence {
+    pub draft: TaskDraft,
+    pub series_id: uuid::Uuid,
+    pub occurrence: i32,
+    pub series_start: Instant,
+}
+
+impl Task {
+    /// The task's series, when it recurs.
+    pub fn series(&self) -> Option<Series<'_>> {
+        Some(Series {
+            rule: self.recurrence.as_ref()?,
+            mode: self.recurrence_mode,
+            start: self.series_start.or(self.due_at)?,
+            zone: self.timezone,
+        })
+    }
+
+    /// What comes after this task once completed: the same task with the next
+    /// due date, its reminders moved along, the next occurrence index. `None`
+    /// when it is not completed, does not recur, or its series has ended.
+    pub fn next_occurrence(&self) -> Option<NextOccurrence> {
+        let completed_at = self.status.completed_at()?;
+        let due = self.due_at?;
+        let series = self.series()?;
+        let next_due = series.next_due(due, completed_at, self.occurrence)?;
+        let specs: Vec<_> = self.reminders.iter().map(|r| r.spec).collect();
+        Some(NextOccurrence {
+            draft: TaskDraft {
+                due_at: Some(next_due),
+                reminders: next_reminders(&specs, due, next_due, self.timezone),
+                ..TaskDraft::of(self)
+            },
+            series_id: self.series_id.unwrap_or(self.id),
+            occurrence: self.occurrence.checked_add(1)?,
+            series_start: series.start,
+        })
+    }
 }

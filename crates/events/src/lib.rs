@@ -4,7 +4,8 @@
 //! - [`relay`]: the periodic tick that republishes what was not published or not
 //!   processed in time, with exponential backoff, and dead-letters what never succeeds.
 //! - [`dead_letters`]: list and replay dead letters.
-//! - [`handler`]: the effect-once frame every consumer runs in; [`audit`] is one.
+//! - [`handler`]: the effect-once frame every consumer runs in; [`audit`] and
+//!   [`recurrence`] (the next task of a series) are consumers.
 //! - [`changes`]: the change feed, with long polling.
 //!
 //! Delivery is at-least-once (Redis pub/sub forgets what nobody hears, so the
@@ -17,6 +18,7 @@ pub mod changes;
 pub mod dead_letters;
 pub mod handler;
 pub mod publish;
+pub mod recurrence;
 pub mod relay;
 
 /// The channel on which events of `channel` that used up their delivery

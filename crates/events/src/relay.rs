@@ -48,7 +48,10 @@ impl Default for RelaySettings {
             time_budget: Duration::from_secs(5),
             required_consumers: vec![(
                 TASK_EVENTS_CHANNEL.to_owned(),
-                vec![crate::audit::CONSUMER.to_owned()],
+                vec![
+                    crate::audit::CONSUMER.to_owned(),
+                    crate::recurrence::CONSUMER.to_owned(),
+                ],
             )],
         }
     }
@@ -306,12 +309,16 @@ mod tests {
     }
 
     #[test]
-    fn without_variables_the_relay_tries_eight_times_and_waits_for_the_audit_on_task_events() {
+    fn without_variables_the_relay_tries_eight_times_and_waits_for_audit_and_recurrence_on_task_events(
+    ) {
         let settings = RelaySettings::from_config(&Vars(vec![])).unwrap();
         assert_eq!(settings.max_attempts, 8);
         assert_eq!(
             settings.required_consumers,
-            vec![("task-events".to_owned(), vec!["audit".to_owned()])]
+            vec![(
+                "task-events".to_owned(),
+                vec!["audit".to_owned(), "recurrence".to_owned()]
+            )]
         );
     }
 

@@ -1,8 +1,8 @@
 //! The `tasks` and `reminders` tables.
 
 use spindle_domain::{
-    Description, Instant, Priority, Recurrence, Reminder, ReminderSpec, ReminderState, Status, Tag,
-    Tags, Task, TaskDraft, TimeZone, Title,
+    Description, Instant, NextOccurrence, Priority, Recurrence, RecurrenceMode, Reminder,
+    ReminderSpec, ReminderState, Status, Tag, Tags, Task, TaskDraft, TimeZone, Title,
 };
 use spindle_ports::{Db, DbError, Param, Row};
 use uuid::Uuid;
@@ -11,7 +11,8 @@ use uuid::Uuid;
 /// epoch microseconds because Spin cannot read `timestamptz`.
 const COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, t.status,
     us_from_ts(t.completed_at) AS completed_at_us, us_from_ts(t.due_at) AS due_at_us,
-    t.timezone, t.recurrence, t.series_id, t.occurrence, t.version,
+    t.timezone, t.recurrence, t.recurrence_mode, t.series_id, us_from_ts(t.series_start) AS series_start_us,
+    t.occurrence, t.version,
     us_from_ts(t.created_at) AS created_at_us, us_from_ts(t.updated_at) AS updated_at_us,
     (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'id', r.id, 'minutes_before', r.minutes_before, 'at_us', us_from_ts(r.at),
@@ -34,7 +35,7 @@ const REPLACE_REMINDERS: &str = "
         SELECT w.id, $1, $2, w.position, w.minutes_before, ts_from_us(w.at_us), ts_from_us(w.fire_at_us),
                w.state, ts_from_us($4)
           FROM wanted w
-         WHERE $3::bool
+         WHERE $3::bool AND EXISTS (SELECT 1 FROM task)
         ON CONFLICT (id) DO UPDATE SET position = excluded.position)";
 
 /// Creates a task from a validated draft; its reminders get fresh ids.
@@ -45,7 +46,33 @@ pub fn insert(
     draft: &TaskDraft,
     now: Instant,
 ) -> Result<Task, DbError> {
+    let task = new_task(user_id, id, draft, now);
+    insert_row(db, &task, now)?;
+    Ok(task)
+}
+
+/// Creates the next task of a series, or nothing when the series already has
+/// a task with that occurrence index: the unique (series_id, occurrence)
+/// constraint, not a prior check, makes it one task however many completions
+/// or deliveries race. Returns the task when it was created.
+pub fn insert_next(
+    db: &impl Db,
+    user_id: &str,
+    id: Uuid,
+    next: &NextOccurrence,
+    now: Instant,
+) -> Result<Option<Task>, DbError> {
     let task = Task {
+        series_id: Some(next.series_id),
+        series_start: Some(next.series_start),
+        occurrence: next.occurrence,
+        ..new_task(user_id, id, &next.draft, now)
+    };
+    Ok(insert_row(db, &task, now)?.then_some(task))
+}
+
+fn new_task(user_id: &str, id: Uuid, draft: &TaskDraft, now: Instant) -> Task {
+    Task {
         id,
         user_id: user_id.to_owned(),
         title: draft.title.clone(),
@@ -56,27 +83,36 @@ pub fn insert(
         due_at: draft.due_at,
         timezone: draft.timezone,
         recurrence: draft.recurrence.clone(),
+        recurrence_mode: draft.recurrence_mode,
         series_id: draft.recurrence.as_ref().map(|_| id),
+        series_start: draft.series_start(None),
         occurrence: 0,
         reminders: fresh_reminders(&draft.reminders, draft.due_at, &[], Status::Open),
         version: 1,
         created_at: now,
         updated_at: now,
-    };
-    db.execute(
+    }
+}
+
+/// Inserts `task` with its reminders in one statement; `false` when its
+/// (series_id, occurrence) is taken.
+fn insert_row(db: &impl Db, task: &Task, now: Instant) -> Result<bool, DbError> {
+    let rows = db.query(
         &format!(
             "WITH task AS (
                 INSERT INTO tasks (id, user_id, title, description, priority, tags, status, due_at, timezone,
-                                   recurrence, series_id, occurrence, version, created_at, updated_at)
-                VALUES ($1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, 0, 1,
-                        ts_from_us($4), ts_from_us($4))
+                                   recurrence, series_id, recurrence_mode, series_start, occurrence, version,
+                                   created_at, updated_at)
+                VALUES ($1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, $14, ts_from_us($15),
+                        $16, 1, ts_from_us($4), ts_from_us($4))
+                ON CONFLICT (series_id, occurrence) DO NOTHING
                 RETURNING id),
              {REPLACE_REMINDERS}
-             SELECT 1 FROM task"
+             SELECT 1 AS created FROM task"
         ),
-        &write_params(&task, !task.reminders.is_empty(), now),
+        &write_params(task, !task.reminders.is_empty(), now),
     )?;
-    Ok(task)
+    Ok(!rows.is_empty())
 }
 
 /// The user's task, or `None` when it does not exist or belongs to someone else.
@@ -121,9 +157,11 @@ pub fn update(
         due_at: draft.due_at,
         timezone: draft.timezone,
         recurrence: draft.recurrence.clone(),
+        recurrence_mode: draft.recurrence_mode,
         series_id: current
             .series_id
             .or(draft.recurrence.as_ref().map(|_| current.id)),
+        series_start: draft.series_start(Some(current)),
         reminders,
         version: current.version + 1,
         updated_at: now,
@@ -133,7 +171,8 @@ pub fn update(
         &format!(
             "WITH task AS (
                 UPDATE tasks SET title = $6, description = $7, priority = $8, tags = $9, due_at = ts_from_us($10),
-                                 timezone = $11, recurrence = $12, series_id = $13, version = version + 1,
+                                 timezone = $11, recurrence = $12, series_id = $13, recurrence_mode = $14,
+                                 series_start = ts_from_us($15), occurrence = $16, version = version + 1,
                                  updated_at = ts_from_us($4)
                  WHERE id = $1 AND user_id = $2
                 RETURNING id),
@@ -209,7 +248,7 @@ pub fn delete(db: &impl Db, user_id: &str, id: Uuid) -> Result<bool, DbError> {
 
 /// The parameters of a task write, numbered as `insert` and `update` use them:
 /// $1 id, $2 user, $3 whether to rewrite reminders, $4 now, $5 reminders, then
-/// the editable fields.
+/// the editable fields and the series ($13 id, $15 start, $16 occurrence).
 fn write_params(task: &Task, rewrite_reminders: bool, now: Instant) -> Vec<Param> {
     vec![
         Param::Uuid(task.id.to_string()),
@@ -229,6 +268,10 @@ fn write_params(task: &Task, rewrite_reminders: bool, now: Instant) -> Vec<Param
             .map_or(Param::Null, |r| Param::Str(r.as_str().to_owned())),
         task.series_id
             .map_or(Param::Null, |s| Param::Uuid(s.to_string())),
+        Param::Str(task.recurrence_mode.as_str().to_owned()),
+        task.series_start
+            .map_or(Param::Null, |s| Param::Int64(s.micros())),
+        Param::Int32(task.occurrence),
     ]
 }
 
@@ -335,10 +378,13 @@ fn task_from_row(row: &Row<'_>) -> Result<Task, DbError> {
         due_at: row.opt_i64("due_at_us")?.map(Instant::from_micros),
         timezone,
         recurrence: row.opt_str("recurrence")?.map(Recurrence::from_stored),
+        recurrence_mode: RecurrenceMode::parse(&row.str("recurrence_mode")?)
+            .map_err(|_| bad("recurrence mode"))?,
         series_id: row
             .opt_str("series_id")?
             .map(|s| parse_uuid(&s))
             .transpose()?,
+        series_start: row.opt_i64("series_start_us")?.map(Instant::from_micros),
         occurrence: i32::try_from(row.i64("occurrence")?).map_err(|_| bad("occurrence"))?,
         reminders,
         version: row.i64("version")?,
@@ -406,6 +452,7 @@ pub struct ListQuery {
     pub overdue: Option<bool>,
     pub has_due: Option<bool>,
     pub recurring: Option<bool>,
+    pub series_id: Option<Uuid>,
     pub sort: Sort,
     pub limit: usize,
     pub after: Option<After>,
@@ -508,6 +555,11 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
         ));
     }
 
+    if let Some(series_id) = q.series_id {
+        let series = p.push(Param::Uuid(series_id.to_string()));
+        filters.push(format!("t.series_id = {series}"));
+    }
+
     let desc = q.sort.descending;
     let (key, cursor_column) = match q.sort.field {
         SortField::DueAt if desc => (
@@ -582,6 +634,22 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
     }
     let next = if rows.len() > q.limit { last_key } else { None };
     Ok(Page { tasks, next })
+}
+
+/// Every task of the user's series `series_id`, by occurrence index.
+pub fn series(db: &impl Db, user_id: &str, series_id: Uuid) -> Result<Vec<Task>, DbError> {
+    let rows = db.query(
+        &format!(
+            "SELECT {COLUMNS} FROM tasks t
+              WHERE t.series_id = $1 AND t.user_id = $2
+              ORDER BY t.occurrence"
+        ),
+        &[
+            Param::Uuid(series_id.to_string()),
+            Param::Str(user_id.to_owned()),
+        ],
+    )?;
+    rows.iter().map(|row| task_from_row(&row)).collect()
 }
 
 /// The user's tasks carrying `tag`, locked for the rest of the transaction.
