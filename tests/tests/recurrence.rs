@@ -81,7 +81,7 @@ fn handler<'a>(app: &'a App, db: &'a PgDb) -> Recurrences<'a, PgDb, RedisPublish
 /// event as it is published.
 fn complete(app: &App, id: &str, at: &str) -> Vec<u8> {
     app.clock.set(micros(at));
-    let resp = post(&app, &format!("/api/tasks/{id}/complete"), &json!({}));
+    let resp = post(app, &format!("/api/tasks/{id}/complete"), &json!({}));
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     last_event(app, id, "task.completed")
 }
@@ -116,46 +116,105 @@ fn task_body(rule: &str, due: &str, zone: &str) -> Value {
     json!({ "title": "Water the plants", "recurrence": rule, "due_at": due, "timezone": zone })
 }
 
+/// (zone, rule, mode, first due date, completion times, the due dates of the
+/// tasks that follow, by hand).
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 #[test]
 fn completing_each_task_of_a_series_gives_the_dates_a_person_expects() {
-    // (zone, rule, mode, first due, completions, the due dates of the tasks that follow)
-    let cases: &[(&str, &str, &str, &str, &[&str], &[&str])] = &[
+    let cases: &[Case] = &[
         // 09:00 in Berlin on both sides of spring forward (29 March).
-        ("Europe/Berlin", "daily", "schedule", "2026-03-28T09:00:00+01:00",
-         &["2026-03-28T09:05:00+01:00", "2026-03-29T09:05:00+02:00"],
-         &["2026-03-29T09:00:00+02:00", "2026-03-30T09:00:00+02:00"]),
+        (
+            "Europe/Berlin",
+            "daily",
+            "schedule",
+            "2026-03-28T09:00:00+01:00",
+            &["2026-03-28T09:05:00+01:00", "2026-03-29T09:05:00+02:00"],
+            &["2026-03-29T09:00:00+02:00", "2026-03-30T09:00:00+02:00"],
+        ),
         // 02:30 does not exist on 29 March: 03:30; the next day 02:30 again.
-        ("Europe/Berlin", "daily", "schedule", "2026-03-28T02:30:00+01:00",
-         &["2026-03-28T08:00:00+01:00", "2026-03-29T08:00:00+02:00"],
-         &["2026-03-29T03:30:00+02:00", "2026-03-30T02:30:00+02:00"]),
+        (
+            "Europe/Berlin",
+            "daily",
+            "schedule",
+            "2026-03-28T02:30:00+01:00",
+            &["2026-03-28T08:00:00+01:00", "2026-03-29T08:00:00+02:00"],
+            &["2026-03-29T03:30:00+02:00", "2026-03-30T02:30:00+02:00"],
+        ),
         // New York falls back on 1 November: 01:30 twice, the first one counts.
-        ("America/New_York", "daily", "schedule", "2026-10-31T01:30:00-04:00",
-         &["2026-10-31T08:00:00-04:00", "2026-11-01T08:00:00-05:00"],
-         &["2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"]),
+        (
+            "America/New_York",
+            "daily",
+            "schedule",
+            "2026-10-31T01:30:00-04:00",
+            &["2026-10-31T08:00:00-04:00", "2026-11-01T08:00:00-05:00"],
+            &["2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"],
+        ),
         // Sydney springs forward on 4 October.
-        ("Australia/Sydney", "FREQ=WEEKLY;BYDAY=SA", "schedule", "2026-09-26T09:00:00+10:00",
-         &["2026-09-26T10:00:00+10:00", "2026-10-03T10:00:00+10:00"],
-         &["2026-10-03T09:00:00+10:00", "2026-10-10T09:00:00+11:00"]),
+        (
+            "Australia/Sydney",
+            "FREQ=WEEKLY;BYDAY=SA",
+            "schedule",
+            "2026-09-26T09:00:00+10:00",
+            &["2026-09-26T10:00:00+10:00", "2026-10-03T10:00:00+10:00"],
+            &["2026-10-03T09:00:00+10:00", "2026-10-10T09:00:00+11:00"],
+        ),
         // Lord Howe: a 30-minute gap on 4 October.
-        ("Australia/Lord_Howe", "daily", "schedule", "2026-10-03T02:15:00+10:30",
-         &["2026-10-03T09:00:00+10:30"],
-         &["2026-10-04T02:45:00+11:00"]),
+        (
+            "Australia/Lord_Howe",
+            "daily",
+            "schedule",
+            "2026-10-03T02:15:00+10:30",
+            &["2026-10-03T09:00:00+10:30"],
+            &["2026-10-04T02:45:00+11:00"],
+        ),
         // The last weekday of the month.
-        ("Europe/Berlin", "FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU,WE,TH,FR", "schedule", "2026-01-30T17:00:00+01:00",
-         &["2026-01-30T17:30:00+01:00", "2026-02-27T17:30:00+01:00"],
-         &["2026-02-27T17:00:00+01:00", "2026-03-31T17:00:00+02:00"]),
+        (
+            "Europe/Berlin",
+            "FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU,WE,TH,FR",
+            "schedule",
+            "2026-01-30T17:00:00+01:00",
+            &["2026-01-30T17:30:00+01:00", "2026-02-27T17:30:00+01:00"],
+            &["2026-02-27T17:00:00+01:00", "2026-03-31T17:00:00+02:00"],
+        ),
         // COUNT=3: the third completion creates nothing.
-        ("UTC", "FREQ=DAILY;COUNT=3", "schedule", "2026-03-01T09:00:00Z",
-         &["2026-03-01T10:00:00Z", "2026-03-02T10:00:00Z", "2026-03-03T10:00:00Z"],
-         &["2026-03-02T09:00:00Z", "2026-03-03T09:00:00Z"]),
+        (
+            "UTC",
+            "FREQ=DAILY;COUNT=3",
+            "schedule",
+            "2026-03-01T09:00:00Z",
+            &[
+                "2026-03-01T10:00:00Z",
+                "2026-03-02T10:00:00Z",
+                "2026-03-03T10:00:00Z",
+            ],
+            &["2026-03-02T09:00:00Z", "2026-03-03T09:00:00Z"],
+        ),
         // Three weeks overdue: the next Monday after now, not three overdue tasks.
-        ("Europe/Berlin", "FREQ=WEEKLY;BYDAY=MO", "schedule", "2026-01-05T09:00:00+01:00",
-         &["2026-01-28T11:00:00+01:00"],
-         &["2026-02-02T09:00:00+01:00"]),
+        (
+            "Europe/Berlin",
+            "FREQ=WEEKLY;BYDAY=MO",
+            "schedule",
+            "2026-01-05T09:00:00+01:00",
+            &["2026-01-28T11:00:00+01:00"],
+            &["2026-02-02T09:00:00+01:00"],
+        ),
         // Every 3 days counted from the completion, at the usual time.
-        ("Europe/Berlin", "FREQ=DAILY;INTERVAL=3", "from_completion", "2026-01-05T09:00:00+01:00",
-         &["2026-01-10T15:00:00+01:00"],
-         &["2026-01-13T09:00:00+01:00"]),
+        (
+            "Europe/Berlin",
+            "FREQ=DAILY;INTERVAL=3",
+            "from_completion",
+            "2026-01-05T09:00:00+01:00",
+            &["2026-01-10T15:00:00+01:00"],
+            &["2026-01-13T09:00:00+01:00"],
+        ),
     ];
     let app = App::new();
     for (zone, rule, mode, first, completions, expected) in cases {
@@ -165,9 +224,15 @@ fn completing_each_task_of_a_series_gives_the_dates_a_person_expects() {
         let series_id = task["series_id"].as_str().expect("a series id").to_owned();
         for at in *completions {
             let event = complete(&app, task["id"].as_str().unwrap(), at);
-            assert_eq!(handler(&app, &app.conn).handle(&event).unwrap(), Outcome::Processed);
+            assert_eq!(
+                handler(&app, &app.conn).handle(&event).unwrap(),
+                Outcome::Processed
+            );
             let tasks = series(&app, &series_id);
-            if let Some(next) = tasks.iter().find(|t| t["occurrence"] == task["occurrence"].as_i64().unwrap() + 1) {
+            if let Some(next) = tasks
+                .iter()
+                .find(|t| t["occurrence"] == task["occurrence"].as_i64().unwrap() + 1)
+            {
                 task = next.clone();
             }
         }
@@ -192,7 +257,10 @@ fn the_next_task_copies_the_task_and_moves_its_reminders_and_says_why_it_exists(
     let id = first["id"].as_str().unwrap();
     let completed = complete(&app, id, "2026-03-28T09:10:00+01:00");
 
-    assert_eq!(handler(&app, &app.conn).handle(&completed).unwrap(), Outcome::Processed);
+    assert_eq!(
+        handler(&app, &app.conn).handle(&completed).unwrap(),
+        Outcome::Processed
+    );
 
     let tasks = series(&app, id);
     assert_eq!(tasks.len(), 2);
@@ -217,11 +285,18 @@ fn the_next_task_copies_the_task_and_moves_its_reminders_and_says_why_it_exists(
     assert_eq!(next["reminders"][1]["at"], "2026-03-29T07:45:00+02:00");
     assert_eq!(next["reminders"][1]["fire_at"], "2026-03-29T07:45:00+02:00");
 
-    let created: Value =
-        serde_json::from_slice(&last_event(&app, next["id"].as_str().unwrap(), "task.created")).unwrap();
+    let created: Value = serde_json::from_slice(&last_event(
+        &app,
+        next["id"].as_str().unwrap(),
+        "task.created",
+    ))
+    .unwrap();
     let completed: Value = serde_json::from_slice(&completed).unwrap();
     assert_eq!(created["causationid"], completed["id"]);
-    assert_eq!(created["data"]["task"]["due_at"], "2026-03-29T09:00:00+02:00");
+    assert_eq!(
+        created["data"]["task"]["due_at"],
+        "2026-03-29T09:00:00+02:00"
+    );
     assert_eq!(created["userid"], USER);
 }
 
@@ -237,7 +312,10 @@ fn the_same_completion_delivered_twice_in_a_row_creates_one_task() {
     assert_eq!(recurrences.handle(&event).unwrap(), Outcome::Duplicate);
 
     assert_eq!(series(&app, id).len(), 2);
-    assert_eq!(app.count("SELECT count(*)::int8 AS n FROM outbox WHERE type = 'task.created'"), 2);
+    assert_eq!(
+        app.count("SELECT count(*)::int8 AS n FROM outbox WHERE type = 'task.created'"),
+        2
+    );
 }
 
 #[test]
@@ -263,7 +341,13 @@ fn the_same_completion_delivered_to_two_replicas_at_once_creates_one_task() {
         .map(|t| t.join().unwrap())
         .collect();
 
-    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Processed).count(), 1);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Outcome::Processed)
+            .count(),
+        1
+    );
     assert_eq!(series(&app, &id).len(), 2);
 }
 
@@ -274,7 +358,10 @@ fn complete_reopen_complete_creates_one_next_task() {
     let id = first["id"].as_str().unwrap();
     let once = complete(&app, id, "2026-03-02T10:00:00Z");
     app.clock.set(micros("2026-03-02T10:01:00Z"));
-    assert_eq!(post(&app, &format!("/api/tasks/{id}/reopen"), &json!({})).status, 200);
+    assert_eq!(
+        post(&app, &format!("/api/tasks/{id}/reopen"), &json!({})).status,
+        200
+    );
     let twice = complete(&app, id, "2026-03-02T10:02:00Z");
     assert_ne!(once, twice);
 
@@ -372,13 +459,22 @@ fn a_completion_heard_on_redis_creates_the_next_task_and_its_event() {
 #[test]
 fn events_that_are_not_completions_are_acknowledged_without_effect() {
     let app = App::new();
-    let plain = create(&app, json!({ "title": "once", "due_at": "2026-03-02T09:00:00Z" }));
+    let plain = create(
+        &app,
+        json!({ "title": "once", "due_at": "2026-03-02T09:00:00Z" }),
+    );
     let id = plain["id"].as_str().unwrap();
     let created = last_event(&app, id, "task.created");
     let completed = complete(&app, id, "2026-03-02T10:00:00Z");
 
-    assert_eq!(handler(&app, &app.conn).handle(&created).unwrap(), Outcome::Processed);
-    assert_eq!(handler(&app, &app.conn).handle(&completed).unwrap(), Outcome::Processed);
+    assert_eq!(
+        handler(&app, &app.conn).handle(&created).unwrap(),
+        Outcome::Processed
+    );
+    assert_eq!(
+        handler(&app, &app.conn).handle(&completed).unwrap(),
+        Outcome::Processed
+    );
 
     assert_eq!(app.count("SELECT count(*)::int8 AS n FROM tasks"), 1);
     assert_eq!(
@@ -396,10 +492,17 @@ fn recurrence_mode_is_set_shown_and_checked() {
     assert_eq!(task["recurrence_mode"], "from_completion");
     let id = task["id"].as_str().unwrap();
 
-    let resp = patch(&app, &format!("/api/tasks/{id}"), &json!({ "recurrence_mode": "schedule" }));
+    let resp = patch(
+        &app,
+        &format!("/api/tasks/{id}"),
+        &json!({ "recurrence_mode": "schedule" }),
+    );
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     assert_eq!(resp.body["recurrence_mode"], "schedule");
-    assert_eq!(get(&app, "/api/tasks").body["items"][0]["recurrence_mode"], "schedule");
+    assert_eq!(
+        get(&app, "/api/tasks").body["items"][0]["recurrence_mode"],
+        "schedule"
+    );
 
     let plain = create(&app, json!({ "title": "no date" }));
     assert_eq!(plain["recurrence_mode"], "schedule");
@@ -410,16 +513,43 @@ fn rules_that_cannot_make_a_series_are_refused_with_422_and_change_nothing() {
     let app = App::new();
     let due = "2026-03-02T09:00:00Z";
     for (body, field) in [
-        (json!({ "title": "x", "due_at": due, "recurrence": "" }), "recurrence"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "DTSTART:20260302T090000Z\nRRULE:FREQ=DAILY" }), "recurrence"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "FREQ=DAILY;EXDATE=20260303T090000Z" }), "recurrence"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "FREQ=HOURLY" }), "recurrence"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "FREQ=MINUTELY" }), "recurrence"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30" }), "recurrence"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "FREQ=DAILY;UNTIL=20260101" }), "recurrence"),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "" }),
+            "recurrence",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "DTSTART:20260302T090000Z\nRRULE:FREQ=DAILY" }),
+            "recurrence",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "FREQ=DAILY;EXDATE=20260303T090000Z" }),
+            "recurrence",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "FREQ=HOURLY" }),
+            "recurrence",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "FREQ=MINUTELY" }),
+            "recurrence",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30" }),
+            "recurrence",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "FREQ=DAILY;UNTIL=20260101" }),
+            "recurrence",
+        ),
         (json!({ "title": "x", "recurrence": "daily" }), "recurrence"),
-        (json!({ "title": "x", "recurrence_mode": "from_completion" }), "recurrence_mode"),
-        (json!({ "title": "x", "due_at": due, "recurrence": "daily", "recurrence_mode": "sometimes" }), "recurrence_mode"),
+        (
+            json!({ "title": "x", "recurrence_mode": "from_completion" }),
+            "recurrence_mode",
+        ),
+        (
+            json!({ "title": "x", "due_at": due, "recurrence": "daily", "recurrence_mode": "sometimes" }),
+            "recurrence_mode",
+        ),
     ] {
         let resp = post(&app, "/api/tasks", &body);
         assert_eq!(resp.status, 422, "{body}: {:?}", resp.body);
@@ -429,7 +559,11 @@ fn rules_that_cannot_make_a_series_are_refused_with_422_and_change_nothing() {
 
     let task = create(&app, json!({ "title": "x" }));
     let id = task["id"].as_str().unwrap();
-    let resp = patch(&app, &format!("/api/tasks/{id}"), &json!({ "recurrence_mode": "from_completion" }));
+    let resp = patch(
+        &app,
+        &format!("/api/tasks/{id}"),
+        &json!({ "recurrence_mode": "from_completion" }),
+    );
     assert_eq!(resp.status, 422, "{:?}", resp.body);
     assert_eq!(get(&app, &format!("/api/tasks/{id}")).body["version"], 1);
 }
@@ -446,7 +580,11 @@ fn editing_the_rule_of_the_latest_task_changes_the_dates_that_follow_and_null_en
     assert_eq!(second["due_at"], "2026-03-09T09:00:00Z");
 
     // From this one on, monthly on its own day.
-    let resp = patch(&app, &format!("/api/tasks/{second_id}"), &json!({ "recurrence": "monthly" }));
+    let resp = patch(
+        &app,
+        &format!("/api/tasks/{second_id}"),
+        &json!({ "recurrence": "monthly" }),
+    );
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     let event = complete(&app, second_id, "2026-03-09T10:00:00Z");
     handler(&app, &app.conn).handle(&event).unwrap();
@@ -454,7 +592,11 @@ fn editing_the_rule_of_the_latest_task_changes_the_dates_that_follow_and_null_en
     assert_eq!(third["due_at"], "2026-04-09T09:00:00Z");
 
     let third_id = third["id"].as_str().unwrap();
-    let resp = patch(&app, &format!("/api/tasks/{third_id}"), &json!({ "recurrence": null }));
+    let resp = patch(
+        &app,
+        &format!("/api/tasks/{third_id}"),
+        &json!({ "recurrence": null }),
+    );
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     let event = complete(&app, third_id, "2026-04-09T10:00:00Z");
     handler(&app, &app.conn).handle(&event).unwrap();
@@ -474,9 +616,95 @@ fn the_series_id_filter_lists_one_series_only_and_refuses_a_non_uuid() {
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|t| t["series_id"] == a_id));
     // Another user's series is empty for them.
-    let other = call(&app, "bob", "GET", &format!("/api/tasks?series_id={a_id}&status=all"), None);
+    let other = call(
+        &app,
+        "bob",
+        "GET",
+        &format!("/api/tasks?series_id={a_id}&status=all"),
+        None,
+    );
     assert_eq!(other.body["items"], json!([]));
 
     let resp = get(&app, "/api/tasks?series_id=nope");
     assert_eq!(resp.status, 400, "{:?}", resp.body);
+}
+
+#[test]
+fn occurrences_show_the_series_so_far_and_the_dates_planned_after_it() {
+    let app = App::new();
+    let first = create(
+        &app,
+        task_body(
+            "FREQ=DAILY;COUNT=4",
+            "2026-03-28T02:30:00+01:00",
+            "Europe/Berlin",
+        ),
+    );
+    let id = first["id"].as_str().unwrap();
+    let event = complete(&app, id, "2026-03-28T08:00:00+01:00");
+    handler(&app, &app.conn).handle(&event).unwrap();
+
+    let resp = get(&app, &format!("/api/tasks/{id}/occurrences?upcoming=10"));
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    assert_eq!(resp.body["series_id"], id);
+    let occurrences = resp.body["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 2);
+    assert_eq!(occurrences[0]["occurrence"], 0);
+    assert_eq!(occurrences[1]["due_at"], "2026-03-29T03:30:00+02:00");
+    // COUNT=4: two more after the second task, then the series ends.
+    assert_eq!(
+        resp.body["upcoming"],
+        json!(["2026-03-30T02:30:00+02:00", "2026-03-31T02:30:00+02:00"])
+    );
+    // The same from any task of the series; five by default.
+    let second = occurrences[1]["id"].as_str().unwrap();
+    let resp = get(&app, &format!("/api/tasks/{second}/occurrences"));
+    assert_eq!(resp.body["occurrences"].as_array().unwrap().len(), 2);
+
+    let weekly = create(&app, task_body("weekly", "2026-03-02T09:00:00Z", "UTC"));
+    let resp = get(
+        &app,
+        &format!("/api/tasks/{}/occurrences", weekly["id"].as_str().unwrap()),
+    );
+    assert_eq!(resp.body["upcoming"].as_array().unwrap().len(), 5);
+    assert_eq!(resp.body["upcoming"][0], "2026-03-09T09:00:00Z");
+
+    for bad in ["51", "-1", "many"] {
+        let resp = get(&app, &format!("/api/tasks/{id}/occurrences?upcoming={bad}"));
+        assert_eq!(resp.status, 400, "{bad}: {:?}", resp.body);
+    }
+    let resp = call(
+        &app,
+        "bob",
+        "GET",
+        &format!("/api/tasks/{id}/occurrences"),
+        None,
+    );
+    assert_eq!(resp.status, 404);
+}
+
+#[test]
+fn empty_strings_the_document_refuses_are_refused_by_the_api() {
+    let app = App::new();
+    for uri in [
+        "/api/tasks?cursor=",
+        "/api/tasks?q=",
+        "/api/tasks?series_id=",
+        "/api/tasks?status=",
+    ] {
+        assert_eq!(get(&app, uri).status, 400, "{uri}");
+    }
+    let due = "2026-03-02T09:00:00Z";
+    for (field, value) in [
+        ("title", " "),
+        ("recurrence", ""),
+        ("recurrence_mode", ""),
+        ("timezone", ""),
+    ] {
+        let mut body = json!({ "title": "x", "due_at": due });
+        body[field] = json!(value);
+        let resp = post(&app, "/api/tasks", &body);
+        assert_eq!(resp.status, 422, "{field}: {:?}", resp.body);
+        assert_eq!(resp.error_fields(), [field]);
+    }
 }

@@ -22,9 +22,9 @@ mod write;
 use spindle_ports::{Clock, Config, Db, Publisher};
 
 pub use problem::MAX_BODY_BYTES;
+pub use router::Route;
 /// A task as clients see it, also the `task` of its events.
 pub use views::task as task_view;
-pub use router::Route;
 
 pub type Request = http::Request<Vec<u8>>;
 pub type Response = http::Response<Vec<u8>>;

@@ -169,16 +169,30 @@ impl<'a> QueryParams<'a> {
 
     /// `limit`: a whole number from 1 to `max`, `default` when absent.
     pub fn limit(&self, default: u32, max: u32) -> Result<u32, ApiError> {
-        match self.single("limit")? {
+        self.whole_number("limit", default, 1..=max)
+    }
+
+    /// A whole number within `range`, `default` when absent.
+    pub fn whole_number(
+        &self,
+        name: &str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<u32, ApiError> {
+        match self.single(name)? {
             None => Ok(default),
             Some(raw) => raw
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (1..=max).contains(n))
+                .filter(|n| range.contains(n))
                 .ok_or_else(|| {
                     ApiError::bad_parameter(
-                        "limit",
-                        format!("limit must be a whole number from 1 to {max}"),
+                        name,
+                        format!(
+                            "{name} must be a whole number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
                     )
                 }),
         }

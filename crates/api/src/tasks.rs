@@ -6,7 +6,7 @@ use http::{header, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use spindle_domain::event::EventType;
-use spindle_domain::{parse_instant, Priority, Status, Tag, Task, TaskDraft};
+use spindle_domain::{format_instant, parse_instant, Priority, Status, Tag, Task, TaskDraft};
 use spindle_ports::{Db, Publisher};
 use spindle_storage::tasks::{self as store, After, ListQuery, Sort, SortField, StatusFilter};
 use uuid::Uuid;
@@ -41,6 +41,9 @@ pub fn routes<D: Db, P: Publisher>() -> Vec<Route<UserHandler<D, P>>> {
         }),
         Route::post("/api/tasks/{id}/reopen", |ctx, req, user, path| {
             set_status(ctx, req, user, task_id(path)?, false)
+        }),
+        Route::get("/api/tasks/{id}/occurrences", |ctx, req, user, path| {
+            occurrences(ctx, req, user, task_id(path)?)
         }),
     ]
 }
@@ -221,6 +224,48 @@ fn set_status<D: Db, P: Publisher>(
     })
 }
 
+const DEFAULT_UPCOMING: u32 = 5;
+const MAX_UPCOMING: u32 = 50;
+
+/// The series of a task: its tasks so far, by occurrence index, and the next
+/// due dates planned after the latest one (as if each were completed on
+/// time), in the zone's offset. A task outside any series is a series of one.
+fn occurrences<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    id: Uuid,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(req);
+    only_params(&pairs, &["upcoming"])?;
+    let upcoming =
+        QueryParams(&pairs).whole_number("upcoming", DEFAULT_UPCOMING, 0..=MAX_UPCOMING)? as usize;
+    let task = store::get(ctx.db, user.as_str(), id)?.ok_or_else(|| not_found(id))?;
+    let tasks = match task.series_id {
+        Some(series_id) => store::series(ctx.db, user.as_str(), series_id)?,
+        None => vec![task.clone()],
+    };
+    let planned: Vec<String> = tasks
+        .last()
+        .and_then(|latest| {
+            let dates = latest
+                .series()?
+                .upcoming(latest.due_at?, latest.occurrence, upcoming);
+            Some(
+                dates
+                    .into_iter()
+                    .map(|d| format_instant(d, Some(&latest.timezone)))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let items: Vec<Value> = tasks.iter().map(views::task).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "series_id": task.series_id, "occurrences": items, "upcoming": planned }),
+    ))
+}
+
 // ---------------------------------------------------------------------------
 // Listing
 // ---------------------------------------------------------------------------
@@ -308,7 +353,10 @@ fn list<D: Db, P: Publisher>(
             .single("series_id")?
             .map(|raw| {
                 Uuid::parse_str(raw.trim()).map_err(|_| {
-                    ApiError::bad_parameter("series_id", format!("{raw:?} is not a series id (a UUID, the series_id of a task)"))
+                    ApiError::bad_parameter(
+                        "series_id",
+                        format!("{raw:?} is not a series id (a UUID, the series_id of a task)"),
+                    )
                 })
             })
             .transpose()?,

@@ -46,7 +46,8 @@ impl TaskDraft {
         }
         let due_at = fields.due_at.flatten();
         let timezone = fields.timezone.unwrap_or(TimeZone::UTC);
-        let recurrence = resolve_recurrence(fields.recurrence.flatten(), due_at, timezone, &mut errors);
+        let recurrence =
+            resolve_recurrence(fields.recurrence.flatten(), due_at, timezone, &mut errors);
         let recurrence_mode = fields.recurrence_mode.unwrap_or_default();
         check_mode(recurrence_mode, due_at, "recurrence_mode", &mut errors);
         let reminders = fields.reminders.unwrap_or_default();
@@ -102,7 +103,11 @@ impl TaskDraft {
         };
         let mode_sent = fields.recurrence_mode.is_some();
         let recurrence_mode = fields.recurrence_mode.unwrap_or(self.recurrence_mode);
-        let blame = if mode_sent { "recurrence_mode" } else { "due_at" };
+        let blame = if mode_sent {
+            "recurrence_mode"
+        } else {
+            "due_at"
+        };
         check_mode(recurrence_mode, due_at, blame, &mut errors);
         let reminders = fields.reminders.unwrap_or(self.reminders);
         check_reminders(&reminders, &mut errors);
@@ -144,7 +149,12 @@ impl TaskDraft {
 const NEEDS_DUE: &str = "a recurring task needs a due_at: its first occurrence is the due date (clear recurrence to remove the due date)";
 
 /// `from_completion` keeps the due date's time of day, so it needs one.
-fn check_mode(mode: RecurrenceMode, due_at: Option<Instant>, field: &str, errors: &mut FieldErrors) {
+fn check_mode(
+    mode: RecurrenceMode,
+    due_at: Option<Instant>,
+    field: &str,
+    errors: &mut FieldErrors,
+) {
     if mode == RecurrenceMode::FromCompletion && due_at.is_none() {
         errors.add(
             field,

@@ -15,7 +15,9 @@
 //! `COUNT` and `UNTIL` are applied here too: `COUNT=n` allows tasks with
 //! occurrence index 0 to n−1 (in both modes), `UNTIL` bounds the due dates.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Utc};
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Utc,
+};
 
 use crate::reminder::ReminderSpec;
 use crate::time::{Instant, TimeZone};
@@ -133,7 +135,12 @@ impl Series<'_> {
     /// The due date of the task after the one with occurrence index
     /// `occurrence`, due at `due` and completed at `completed_at`; `None` when
     /// the series has ended (`COUNT`, `UNTIL`).
-    pub fn next_due(&self, due: Instant, completed_at: Instant, occurrence: i32) -> Option<Instant> {
+    pub fn next_due(
+        &self,
+        due: Instant,
+        completed_at: Instant,
+        occurrence: i32,
+    ) -> Option<Instant> {
         let parts = Parts::parse(self.rule.as_str()).ok()?;
         if parts.count_reached(occurrence) {
             return None;
@@ -220,9 +227,9 @@ impl Parts {
         let mut expand = Vec::new();
         let (mut count, mut until, mut freq) = (None, None, None);
         for part in rule.split(';').filter(|p| !p.is_empty()) {
-            let (name, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("has {part:?}, which is not NAME=VALUE; write e.g. FREQ=WEEKLY;BYDAY=MO"))?;
+            let (name, value) = part.split_once('=').ok_or_else(|| {
+                format!("has {part:?}, which is not NAME=VALUE; write e.g. FREQ=WEEKLY;BYDAY=MO")
+            })?;
             match name {
                 "COUNT" => {
                     let n = value.parse::<u32>().ok().filter(|n| *n >= 1);
@@ -259,7 +266,9 @@ impl Parts {
 
     fn rrule(&self, anchor: NaiveDateTime) -> Result<rrule::RRuleSet, String> {
         let unvalidated: rrule::RRule<rrule::Unvalidated> = self.expand.parse().map_err(|e| {
-            format!("is not a valid RRULE ({e}); use a preset ({PRESETS}) or e.g. FREQ=WEEKLY;BYDAY=MO")
+            format!(
+                "is not a valid RRULE ({e}); use a preset ({PRESETS}) or e.g. FREQ=WEEKLY;BYDAY=MO"
+            )
         })?;
         let start = rrule::Tz::UTC.from_utc_datetime(&anchor);
         Ok(unvalidated

@@ -93,7 +93,8 @@ impl<D: Db, P: Publisher> Recurrences<'_, D, P> {
             return Ok(None);
         };
         let now = Instant::from_micros(self.clock.now_micros());
-        let Some(created) = tasks::insert_next(db, &task.user_id, uuid::Uuid::new_v4(), &next, now)?
+        let Some(created) =
+            tasks::insert_next(db, &task.user_id, uuid::Uuid::new_v4(), &next, now)?
         else {
             return Ok(None);
         };

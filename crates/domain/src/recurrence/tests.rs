@@ -77,6 +77,7 @@ fn check(cases: &[Case]) {
 }
 
 #[test]
+#[rustfmt::skip] // One case a line: the table is read as a table.
 fn presets_and_rules_give_the_dates_a_person_expects() {
     let b = "Europe/Berlin";
     check(&[
@@ -118,7 +119,15 @@ fn count_allows_that_many_tasks_from_the_first_one() {
         for mode in [S, C] {
             cases.push(Case {
                 occurrence,
-                ..case(b, "FREQ=DAILY;COUNT=3", mode, "2026-01-05T09:00", due, due, next)
+                ..case(
+                    b,
+                    "FREQ=DAILY;COUNT=3",
+                    mode,
+                    "2026-01-05T09:00",
+                    due,
+                    due,
+                    next,
+                )
             });
         }
     }
@@ -126,6 +135,7 @@ fn count_allows_that_many_tasks_from_the_first_one() {
 }
 
 #[test]
+#[rustfmt::skip] // One case a line: the table is read as a table.
 fn until_is_the_last_possible_due_date() {
     let b = "Europe/Berlin";
     check(&[
@@ -141,6 +151,7 @@ fn until_is_the_last_possible_due_date() {
 }
 
 #[test]
+#[rustfmt::skip] // One case a line: the table is read as a table.
 fn local_time_stays_put_across_both_dst_changes() {
     check(&[
         // Berlin: spring forward 29 March 02:00 → 03:00, fall back 25 October 03:00 → 02:00.
@@ -159,6 +170,7 @@ fn local_time_stays_put_across_both_dst_changes() {
 }
 
 #[test]
+#[rustfmt::skip] // One case a line: the table is read as a table.
 fn a_missing_local_time_moves_forward_by_the_gap_and_a_repeated_one_is_the_first() {
     check(&[
         // Berlin 02:30 does not exist on 29 March: 03:30; the day after is 02:30 again.
@@ -184,6 +196,7 @@ fn a_missing_local_time_moves_forward_by_the_gap_and_a_repeated_one_is_the_first
 }
 
 #[test]
+#[rustfmt::skip] // One case a line: the table is read as a table.
 fn completing_early_on_time_or_weeks_late_keeps_the_schedule() {
     let b = "Europe/Berlin";
     let monday = "FREQ=WEEKLY;BYDAY=MO";
@@ -199,6 +212,7 @@ fn completing_early_on_time_or_weeks_late_keeps_the_schedule() {
 }
 
 #[test]
+#[rustfmt::skip] // One case a line: the table is read as a table.
 fn from_completion_counts_the_rule_from_the_day_it_is_done() {
     let b = "Europe/Berlin";
     let every_3_days = "FREQ=DAILY;INTERVAL=3";
@@ -294,7 +308,10 @@ fn rules_that_cannot_make_a_task_series_are_refused_with_the_reason() {
         ("FREQ=HOURLY", "FREQ=HOURLY is not supported"),
         ("FREQ=MINUTELY", "FREQ=MINUTELY is not supported"),
         ("FREQ=SECONDLY", "FREQ=SECONDLY is not supported"),
-        ("DTSTART:20260105T090000Z\nRRULE:FREQ=DAILY", "without DTSTART"),
+        (
+            "DTSTART:20260105T090000Z\nRRULE:FREQ=DAILY",
+            "without DTSTART",
+        ),
         ("FREQ=DAILY\nRDATE:20260107T090000Z", "without DTSTART"),
         ("FREQ=DAILY;EXDATE=20260107T090000Z", "without DTSTART"),
         ("FREQ=DAILY\nFREQ=WEEKLY", "single RRULE line"),
