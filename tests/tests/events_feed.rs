@@ -4,14 +4,15 @@
 mod events_support;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use events_support::*;
 use spindle_domain::event::EventType;
 use spindle_events::changes;
-use spindle_native::testing::TestDb;
+use spindle_native::testing::{TestDb, TestRedis};
+use spindle_native::{PgPool, RedisPublisher};
 use spindle_ports::Db;
 use spindle_storage::outbox;
 
@@ -117,11 +118,18 @@ fn the_latest_sequence_is_where_a_new_listener_starts() {
     );
 }
 
+/// A user of its own, so that no other test bumps its feed counter in Redis.
+fn fresh_user() -> String {
+    format!("feed-{}", uuid::Uuid::new_v4())
+}
+
 #[test]
-fn waiting_for_changes_returns_as_soon_as_an_event_arrives() {
+fn waiting_for_changes_returns_as_soon_as_an_event_is_signalled() {
     let test_db = TestDb::new();
     let db = test_db.connect();
-    let from = changes::latest_seq(&db, USER).unwrap();
+    let user = fresh_user();
+    let publisher = RedisPublisher::new(TestRedis::new().url());
+    let from = changes::latest_seq(&db, &user).unwrap();
 
     let (events, took) = std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -130,13 +138,15 @@ fn waiting_for_changes_returns_as_soon_as_an_event_arrives() {
             append(
                 &writer,
                 "unused",
-                &task_event(USER, uuid::Uuid::new_v4(), EventType::TaskCreated, "late"),
+                &task_event(&user, uuid::Uuid::new_v4(), EventType::TaskCreated, "late"),
             );
+            changes::signal(&RedisPublisher::new(TestRedis::new().url()), &user).unwrap();
         });
         let started = Instant::now();
         let events = changes::wait_for(
             &db,
-            USER,
+            &publisher,
+            &user,
             from,
             10,
             Duration::from_secs(10),
@@ -154,14 +164,56 @@ fn waiting_for_changes_returns_as_soon_as_an_event_arrives() {
 }
 
 #[test]
-fn waiting_for_changes_gives_up_after_the_wait_polling_every_200_ms() {
+fn without_redis_a_wait_still_finds_the_event_by_reading_the_outbox() {
+    let test_db = TestDb::new();
+    let db = test_db.connect();
+    let user = fresh_user();
+    // Nothing listens on port 1: every counter read fails at once.
+    let no_redis = RedisPublisher::new("redis://127.0.0.1:1");
+    let from = changes::latest_seq(&db, &user).unwrap();
+
+    let events = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            append(
+                &test_db.connect(),
+                "unused",
+                &task_event(&user, uuid::Uuid::new_v4(), EventType::TaskCreated, "quiet"),
+            );
+        });
+        changes::wait_for(
+            &db,
+            &no_redis,
+            &user,
+            from,
+            10,
+            Duration::from_secs(10),
+            std::thread::sleep,
+        )
+        .unwrap()
+    });
+
+    assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn waiting_for_changes_gives_up_after_the_wait_looking_every_200_ms() {
     let test_db = TestDb::new();
     let db = test_db.connect();
     let naps = Mutex::new(Vec::new());
+    let user = fresh_user();
 
-    let events = changes::wait_for(&db, USER, 0, 10, Duration::from_millis(900), |nap| {
-        naps.lock().unwrap().push(nap);
-    })
+    let events = changes::wait_for(
+        &db,
+        &RedisPublisher::new(TestRedis::new().url()),
+        &user,
+        0,
+        10,
+        Duration::from_millis(900),
+        |nap| {
+            naps.lock().unwrap().push(nap);
+        },
+    )
     .unwrap();
 
     assert!(events.is_empty());
@@ -171,4 +223,66 @@ fn waiting_for_changes_gives_up_after_the_wait_polling_every_200_ms() {
         "{naps:?}"
     );
     assert_eq!(naps.iter().sum::<Duration>(), Duration::from_millis(900));
+}
+
+#[test]
+fn long_polls_hold_no_connection_so_other_requests_of_a_full_pool_go_through() {
+    const POOL: usize = 4;
+    const WAITERS: usize = 3 * POOL;
+    let test_db = TestDb::new();
+    let pool = PgPool::new(test_db.url(), POOL).unwrap();
+    let user = fresh_user();
+    let from = changes::latest_seq(&test_db.connect(), &user).unwrap();
+    let woken = AtomicUsize::new(0);
+
+    std::thread::scope(|scope| {
+        let waiters: Vec<_> = (0..WAITERS)
+            .map(|_| {
+                let (session, user, woken) = (pool.session(), &user, &woken);
+                scope.spawn(move || {
+                    let events = changes::wait_for(
+                        &session,
+                        &RedisPublisher::new(TestRedis::new().url()),
+                        user,
+                        from,
+                        10,
+                        Duration::from_secs(20),
+                        std::thread::sleep,
+                    )
+                    .unwrap();
+                    woken.fetch_add(1, Ordering::SeqCst);
+                    events.len()
+                })
+            })
+            .collect();
+        // Every waiter has read the feed once and is now sleeping.
+        std::thread::sleep(Duration::from_millis(700));
+
+        // Three times as many waiters as connections, yet a plain request on the
+        // same pool gets a connection and an answer while they all still wait.
+        let other = pool.session();
+        let answered = other.query("SELECT count(*) AS n FROM tasks", &[]).unwrap();
+        assert_eq!(answered.len(), 1);
+        drop(other);
+        assert_eq!(
+            woken.load(Ordering::SeqCst),
+            0,
+            "no waiter has returned yet"
+        );
+        assert_eq!(
+            pool.in_use(),
+            0,
+            "waiters hold no connection while they wait"
+        );
+
+        append(
+            &test_db.connect(),
+            "unused",
+            &task_event(&user, uuid::Uuid::new_v4(), EventType::TaskCreated, "wake"),
+        );
+        changes::signal(&RedisPublisher::new(TestRedis::new().url()), &user).unwrap();
+        for waiter in waiters {
+            assert_eq!(waiter.join().unwrap(), 1, "every waiter gets the event");
+        }
+    });
 }

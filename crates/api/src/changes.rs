@@ -84,6 +84,7 @@ fn changes<D: Db, P: Publisher>(
     };
     let events = spindle_events::changes::wait_for(
         ctx.db,
+        ctx.publisher,
         user.as_str(),
         after,
         limit,

@@ -12,6 +12,35 @@ use crate::Response;
 /// The longest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// What a 503 asks the client to wait before retrying, in seconds.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+/// The text with the password of any `scheme://user:password@host` address in
+/// it masked, since drivers sometimes echo the address they failed to reach.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("://") {
+        let (head, tail) = rest.split_at(start + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| c == '/' || c == '?' || c.is_whitespace() || c == '"')
+            .unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon]);
+                out.push_str(":***");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -40,22 +69,49 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The database (or another host service) failed or is saturated. `cause` is
+    /// the driver's text: logged with the request id, never sent.
+    #[error("the service is temporarily unavailable: {cause}")]
+    Outage { cause: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        match err {
-            DbError::Connection(reason) => ApiError::Unavailable(format!(
-                "the database is unreachable ({reason}); retry shortly"
-            )),
-            // Serialization failures and deadlocks are transient by definition.
-            DbError::Query { ref code, .. } if code == "40001" || code == "40P01" => {
-                ApiError::Unavailable("the request collided with a concurrent one; retry it".into())
+        if is_transient(&err) {
+            ApiError::Outage {
+                cause: err.to_string(),
             }
-            other => ApiError::Internal(other.to_string()),
+        } else {
+            ApiError::Internal(err.to_string())
         }
+    }
+}
+
+/// Whether a retry after a short pause can succeed: the database is
+/// unreachable or refuses new clients, or the statement lost a race.
+fn is_transient(err: &DbError) -> bool {
+    match err {
+        DbError::Connection(_) => true,
+        DbError::Query { code, message } => {
+            // 40001 serialization failure, 40P01 deadlock; class 08 connection
+            // exceptions; class 53 insufficient resources (53300 "sorry, too many
+            // clients already"); 57P01–57P03 shutting down or not yet accepting.
+            matches!(code.as_str(), "40001" | "40P01" | "57P01" | "57P02" | "57P03")
+                || code.starts_with("08")
+                || code.starts_with("53")
+                // Spin reports some of these as untyped text, without a SQLSTATE.
+                || (code.is_empty() && {
+                    let text = message.to_ascii_lowercase();
+                    text.contains("too many clients")
+                        || text.contains("too many connections")
+                        || text.contains("connection refused")
+                        || text.contains("connection closed")
+                        || text.contains("timed out")
+                })
+        }
+        _ => false,
     }
 }
 
@@ -128,7 +184,7 @@ impl ApiError {
                 "Idempotency-Key reused",
             ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            Unavailable(_) => (
+            Unavailable(_) | Outage { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Temporarily unavailable",
@@ -141,13 +197,29 @@ impl ApiError {
         }
     }
 
-    /// The `problem+json` response. Internal details are logged, not sent.
-    pub fn into_response(self) -> Response {
+    /// The `problem+json` response of request `request_id`, which it carries
+    /// (as `request_id`) when the fault is ours. What the driver or host said is
+    /// logged on stderr with that id, never sent.
+    pub fn into_response(self, request_id: &str) -> Response {
         let (status, slug, title) = self.parts();
         let detail = match &self {
             ApiError::Internal(cause) => {
-                eprintln!("spindle: internal error: {cause}");
+                eprintln!(
+                    "spindle: request {request_id}: internal error: {}",
+                    redact(cause)
+                );
                 "something went wrong on our side; the request changed nothing, and retrying may help".to_owned()
+            }
+            ApiError::Outage { cause } => {
+                eprintln!(
+                    "spindle: request {request_id}: service unavailable: {}",
+                    redact(cause)
+                );
+                format!(
+                    "the service is busy or a service it depends on is unreachable; the request \
+                     changed nothing: retry after {RETRY_AFTER_SECONDS} s (quote request {request_id} \
+                     if this lasts)"
+                )
             }
             other => other.to_string(),
         };
@@ -157,6 +229,9 @@ impl ApiError {
             "status": status.as_u16(),
             "detail": detail,
         });
+        if status.is_server_error() {
+            body["request_id"] = json!(request_id);
+        }
         match &self {
             ApiError::Validation(errors) => body["errors"] = json!(errors.errors()),
             ApiError::BadParameter { parameter, .. } => body["parameter"] = json!(parameter),
@@ -183,11 +258,50 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow, .. } => {
                 builder = builder.header(header::ALLOW, allow.as_str())
             }
-            ApiError::Unavailable(_) => builder = builder.header(header::RETRY_AFTER, "1"),
+            ApiError::Unavailable(_) | ApiError::Outage { .. } => {
+                builder = builder.header(header::RETRY_AFTER, RETRY_AFTER_SECONDS)
+            }
             _ => {}
         }
         builder
             .body(serde_json::to_vec(&body).unwrap_or_default())
             .unwrap_or_else(|_| http::Response::new(Vec::new()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_addresses_are_masked_in_logs() {
+        assert_eq!(
+            redact("error connecting to postgres://app:s3cret@db:5432/spindle?sslmode=disable: refused"),
+            "error connecting to postgres://app:***@db:5432/spindle?sslmode=disable: refused"
+        );
+        assert_eq!(redact("redis://db:6379 down"), "redis://db:6379 down");
+    }
+
+    #[test]
+    fn a_saturated_or_unreachable_database_is_transient_and_a_bad_statement_is_not() {
+        let query = |code: &str, message: &str| DbError::Query {
+            code: code.into(),
+            message: message.into(),
+        };
+        assert!(is_transient(&query(
+            "53300",
+            "sorry, too many clients already"
+        )));
+        assert!(is_transient(&query(
+            "",
+            "db error: FATAL: sorry, too many clients already"
+        )));
+        assert!(is_transient(&query(
+            "57P03",
+            "the database system is starting up"
+        )));
+        assert!(is_transient(&DbError::Connection("refused".into())));
+        assert!(!is_transient(&query("42601", "syntax error")));
+        assert!(!is_transient(&DbError::Decode("bad column".into())));
     }
 }

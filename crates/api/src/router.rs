@@ -147,11 +147,12 @@ pub fn serve_user<D: Db, P: Publisher>(
 ) -> Response {
     let cors = Cors::new(ctx.config.get(settings::CORS_ALLOWED_ORIGINS).as_deref());
     let segments = segments(req);
+    let id = request_id(req);
     if Cors::is_preflight(req) {
         return match methods_at(routes, &segments) {
             Some(allow) => cors.preflight(req, &allow),
             None => ApiError::NotFound(format!("there is nothing at {}", req.uri().path()))
-                .into_response(),
+                .into_response(&id),
         };
     }
     let result = find(routes, req, &segments).and_then(|(route, params)| {
@@ -170,8 +171,9 @@ pub fn serve_user<D: Db, P: Publisher>(
         .map_err(ApiError::Unauthorized)?;
         (route.handler)(ctx, req, &user, &params)
     });
-    let mut response = result.unwrap_or_else(ApiError::into_response);
+    let mut response = result.unwrap_or_else(|err| err.into_response(&id));
     cors.decorate(req, &mut response);
+    tag_response(&mut response, &id);
     response
 }
 
@@ -182,12 +184,36 @@ pub fn serve_ops<D: Db, P: Publisher>(
     routes: &[Route<OpsHandler<D, P>>],
 ) -> Response {
     let segments = segments(req);
-    find(routes, req, &segments)
+    let id = request_id(req);
+    let mut response = find(routes, req, &segments)
         .and_then(|(route, params)| {
             check_size(req)?;
             (route.handler)(ctx, req, &params)
         })
-        .unwrap_or_else(ApiError::into_response)
+        .unwrap_or_else(|err| err.into_response(&id));
+    tag_response(&mut response, &id);
+    response
+}
+
+/// The response header that names the request, as the log lines about it do.
+const REQUEST_ID: &str = "x-request-id";
+
+/// The id of this request: the one a proxy in front already gave it (when it
+/// looks like an id: 1–64 letters, digits, `-`, `_` or `.`), else a new one.
+fn request_id(req: &Request) -> String {
+    header(req.headers(), REQUEST_ID)
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
+}
+
+fn tag_response(response: &mut Response, id: &str) {
+    if let Ok(value) = http::HeaderValue::from_str(id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
 }
 
 /// Checks a bearer token against a configured secret in constant time.

@@ -66,6 +66,7 @@ impl Written {
             serde_json::to_vec(&envelope).map_err(|e| ApiError::Internal(e.to_string()))?;
         self.messages.push(OutboxMessage {
             seq,
+            user_id: envelope.userid.clone(),
             channel: TASK_EVENTS_CHANNEL.to_owned(),
             payload,
         });

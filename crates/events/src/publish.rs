@@ -121,6 +121,13 @@ fn publish_in_order(publisher: &impl Publisher, messages: &[OutboxMessage]) -> P
             }
         }
     }
+    crate::changes::signal_users(
+        publisher,
+        messages
+            .iter()
+            .filter(|m| report.published.contains(&m.seq))
+            .map(|m| m.user_id.as_str()),
+    );
     report
 }
 

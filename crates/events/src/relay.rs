@@ -223,6 +223,7 @@ fn run_tick(
             .max()
             .unwrap_or(request.after);
         let mut published = Vec::with_capacity(batch.len());
+        let mut published_for = Vec::with_capacity(batch.len());
         let mut unsent = Vec::new();
         let step = Instant::now();
         for claimed in batch {
@@ -233,7 +234,10 @@ fn run_tick(
                         continue;
                     }
                     match publisher.publish(&message.channel, &message.payload) {
-                        Ok(()) => published.push(message.seq),
+                        Ok(()) => {
+                            published.push(message.seq);
+                            published_for.push(message.user_id);
+                        }
                         Err(err) => {
                             unsent.push(message.seq);
                             report.publish_error = Some(err);
@@ -256,6 +260,7 @@ fn run_tick(
                 }
             }
         }
+        crate::changes::signal_users(publisher, published_for.iter().map(String::as_str));
         report.timings.publishing += step.elapsed();
         report.published += published.len();
         let step = Instant::now();

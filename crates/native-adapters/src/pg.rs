@@ -7,7 +7,10 @@
 
 mod errors;
 mod params;
+mod pool;
 mod values;
+
+pub use pool::{PgPool, PooledDb, SPIN_POOL_SIZE};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -49,32 +52,9 @@ impl PgDb {
     /// address that Spin would reject. The address is never echoed in errors, since it
     /// may hold a password.
     pub fn connect(url: &str) -> Result<PgDb, DbError> {
-        let mut config: postgres::Config = url.parse().map_err(|err: postgres::Error| {
-            DbError::Connection(format!(
-                "the Postgres address cannot be parsed ({}); expected \
-                 postgres://user:password@host:port/dbname?sslmode=disable",
-                describe(&err)
-            ))
-        })?;
-        if config.get_ssl_mode() != SslMode::Disable {
-            return Err(DbError::Connection(
-                "the Postgres address does not say sslmode=disable: Spin would connect with \
-                 TLS and verify the server certificate, which a local Postgres does not pass; \
-                 add `?sslmode=disable` to a local address (the native adapter never uses TLS)"
-                    .to_owned(),
-            ));
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
-        }
-        let client = config.connect(NoTls).map_err(|err| {
-            DbError::Connection(format!(
-                "{}; is Postgres running and does the address name an existing database?",
-                describe(&err)
-            ))
-        })?;
+        let config = parse_address(url)?;
         Ok(PgDb {
-            client: Mutex::new(client),
+            client: Mutex::new(open(&config)?),
         })
     }
 
@@ -85,36 +65,76 @@ impl PgDb {
     }
 }
 
+/// Parses and checks an address as [`PgDb::connect`] describes.
+fn parse_address(url: &str) -> Result<postgres::Config, DbError> {
+    let mut config: postgres::Config = url.parse().map_err(|err: postgres::Error| {
+        DbError::Connection(format!(
+            "the Postgres address cannot be parsed ({}); expected \
+                 postgres://user:password@host:port/dbname?sslmode=disable",
+            describe(&err)
+        ))
+    })?;
+    if config.get_ssl_mode() != SslMode::Disable {
+        return Err(DbError::Connection(
+            "the Postgres address does not say sslmode=disable: Spin would connect with \
+                 TLS and verify the server certificate, which a local Postgres does not pass; \
+                 add `?sslmode=disable` to a local address (the native adapter never uses TLS)"
+                .to_owned(),
+        ));
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+    }
+    Ok(config)
+}
+
+/// Opens one connection.
+fn open(config: &postgres::Config) -> Result<postgres::Client, DbError> {
+    config.connect(NoTls).map_err(|err| {
+        DbError::Connection(format!(
+            "{}; is Postgres running and does the address name an existing database?",
+            describe(&err)
+        ))
+    })
+}
+
 fn as_refs(params: &[SqlParam]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref()).collect()
 }
 
 impl Db for PgDb {
-    /// Runs a query. As in Spin, the column names come from the first row, so a query
-    /// that returns no rows has no columns either.
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, DbError> {
-        // Spin reports a parameter it cannot convert as `bad-parameter` from `query`…
-        let params = to_sql_params(params).map_err(DbError::BadParameter)?;
-        let rows = self
-            .client()
-            .query(sql, &as_refs(&params))
-            .map_err(|err| query_error(&err))?;
-        let columns = rows
-            .first()
-            .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
-            .unwrap_or_default();
-        let rows = rows
-            .iter()
-            .map(values::read_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Rows { columns, rows })
+        query(&mut self.client(), sql, params)
     }
 
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError> {
-        // …and as `value-conversion-failed` from `execute`.
-        let params = to_sql_params(params).map_err(DbError::Conversion)?;
-        self.client()
-            .execute(sql, &as_refs(&params))
-            .map_err(|err| query_error(&err))
+        execute(&mut self.client(), sql, params)
     }
+}
+
+/// Runs a query. As in Spin, the column names come from the first row, so a query
+/// that returns no rows has no columns either.
+fn query(client: &mut postgres::Client, sql: &str, params: &[Param]) -> Result<Rows, DbError> {
+    // Spin reports a parameter it cannot convert as `bad-parameter` from `query`…
+    let params = to_sql_params(params).map_err(DbError::BadParameter)?;
+    let rows = client
+        .query(sql, &as_refs(&params))
+        .map_err(|err| query_error(&err))?;
+    let columns = rows
+        .first()
+        .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
+        .unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(values::read_row)
+        .collect::<Result<_, _>>()?;
+    Ok(Rows { columns, rows })
+}
+
+fn execute(client: &mut postgres::Client, sql: &str, params: &[Param]) -> Result<u64, DbError> {
+    // …and as `value-conversion-failed` from `execute`.
+    let params = to_sql_params(params).map_err(DbError::Conversion)?;
+    client
+        .execute(sql, &as_refs(&params))
+        .map_err(|err| query_error(&err))
 }

@@ -10,7 +10,8 @@ use spindle_ports::{PublishError, Publisher};
 /// so a dead Redis must cost a request two seconds, not a hang.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Publishes with `PUBLISH channel payload` on one kept connection.
+/// Publishes with `PUBLISH channel payload`, and keeps counters with `INCR` and
+/// `GET`, on one kept connection.
 ///
 /// It connects on the first publish (constructing one never touches the network) and
 /// keeps the connection; after any error it drops it, so the next publish reconnects
@@ -52,8 +53,15 @@ impl RedisPublisher {
     }
 }
 
-impl Publisher for RedisPublisher {
-    fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError> {
+impl RedisPublisher {
+    /// Runs `command` on the kept connection (connecting first if needed); after
+    /// any error the connection is dropped, so the next call reconnects.
+    fn run<T: redis::FromRedisValue>(
+        &self,
+        target: &str,
+        command: &redis::Cmd,
+        name: &str,
+    ) -> Result<T, PublishError> {
         let mut slot = self
             .connection
             .lock()
@@ -63,19 +71,37 @@ impl Publisher for RedisPublisher {
             None => self.connect().map(|connection| slot.insert(connection)),
         }
         .and_then(|connection| {
-            redis::cmd("PUBLISH")
-                .arg(channel)
-                .arg(payload)
-                .query::<i64>(connection)
-                .map(drop)
-                .map_err(|err| format!("PUBLISH failed: {err}"))
+            command
+                .query::<T>(connection)
+                .map_err(|err| format!("{name} failed: {err}"))
         });
         result.map_err(|reason| {
             *slot = None;
             PublishError {
-                channel: channel.to_owned(),
+                channel: target.to_owned(),
                 reason,
             }
         })
+    }
+}
+
+impl Publisher for RedisPublisher {
+    fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError> {
+        self.run::<i64>(
+            channel,
+            redis::cmd("PUBLISH").arg(channel).arg(payload),
+            "PUBLISH",
+        )
+        .map(drop)
+    }
+
+    fn bump(&self, key: &str) -> Result<(), PublishError> {
+        self.run::<i64>(key, redis::cmd("INCR").arg(key), "INCR")
+            .map(drop)
+    }
+
+    fn counter(&self, key: &str) -> Result<i64, PublishError> {
+        self.run::<Option<i64>>(key, redis::cmd("GET").arg(key), "GET")
+            .map(Option::unwrap_or_default)
     }
 }

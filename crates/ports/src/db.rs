@@ -223,6 +223,12 @@ pub trait Db {
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, DbError>;
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError>;
 
+    /// Hands the session's connection back to its pool until the next statement,
+    /// which takes one again. Call it before waiting (a long-poll), never inside
+    /// a transaction. A session that owns its connection outright (no pool)
+    /// keeps it: that is the default.
+    fn release(&self) {}
+
     /// Runs `work` inside `BEGIN` … `COMMIT`, rolling back when it fails, so a
     /// connection is never returned to Spin's pool with a transaction open.
     fn transaction<T, E>(&self, work: impl FnOnce(&Self) -> Result<T, E>) -> Result<T, E>

@@ -13,10 +13,22 @@ pub use http::{
 };
 
 /// Publishes a message on a pub/sub channel (Redis `PUBLISH`).
+///
+/// It also keeps counters on the same server (Redis `INCR` / `GET`): small
+/// signals that something changed, which a waiting request can watch without
+/// holding a database connection (see the change feed's long-poll).
 pub trait Publisher {
     fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError>;
+
+    /// Adds one to the counter `key` (created at 0).
+    fn bump(&self, key: &str) -> Result<(), PublishError>;
+
+    /// The counter `key`; 0 when it was never bumped.
+    fn counter(&self, key: &str) -> Result<i64, PublishError>;
 }
 
+/// What went wrong publishing to a channel or touching a counter (`channel`
+/// then names the counter's key).
 #[derive(Debug, thiserror::Error)]
 #[error("publishing to channel {channel:?} failed: {reason}")]
 pub struct PublishError {

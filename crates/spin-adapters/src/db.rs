@@ -8,7 +8,8 @@ use spindle_ports::{Db, DbError, Param, Rows, Value};
 /// A Postgres session through Spin's host.
 ///
 /// Holds the address and opens the `pg4::Connection` on first use, then reuses it for
-/// the rest of the request or message. One `Connection` is one pooled client on the
+/// the rest of the request or message, or until [`Db::release`] hands it back
+/// (a long-poll does, before it waits). One `Connection` is one pooled client on the
 /// host, so `BEGIN` … `COMMIT` across calls is one transaction; end every transaction
 /// before dropping the `SpinDb`, since Spin's pool does not roll it back.
 ///
@@ -67,6 +68,11 @@ impl Db for SpinDb {
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError> {
         let params: Vec<_> = params.iter().map(to_parameter).collect();
         self.with_connection(|c| c.execute(sql, &params).map_err(to_db_error))
+    }
+
+    /// Drops the `pg4::Connection`, which gives its client back to the host's pool.
+    fn release(&self) {
+        self.connection.borrow_mut().take();
     }
 }
 

@@ -1,4 +1,5 @@
-//! [`SpinPublisher`]: the [`Publisher`] port over Spin's outbound Redis.
+//! [`SpinPublisher`]: the [`Publisher`] port (PUBLISH, INCR, GET) over Spin's
+//! outbound Redis.
 
 use std::cell::RefCell;
 
@@ -30,8 +31,15 @@ impl SpinPublisher {
     }
 }
 
-impl Publisher for SpinPublisher {
-    fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError> {
+impl SpinPublisher {
+    /// Runs `command` on the connection (opening it first if needed); after any
+    /// error the connection is dropped, so the next call reopens it.
+    fn run<T>(
+        &self,
+        target: &str,
+        name: &str,
+        command: impl FnOnce(&redis::Connection) -> Result<T, redis::Error>,
+    ) -> Result<T, PublishError> {
         let mut slot = self.connection.borrow_mut();
         let result = match slot.as_ref() {
             Some(connection) => Ok(connection),
@@ -40,17 +48,37 @@ impl Publisher for SpinPublisher {
                 .map_err(|err| format!("cannot open the Redis connection: {}", describe(&err))),
         }
         .and_then(|connection| {
-            connection
-                .publish(channel, payload)
-                .map_err(|err| format!("PUBLISH failed: {}", describe(&err)))
+            command(connection).map_err(|err| format!("{name} failed: {}", describe(&err)))
         });
         result.map_err(|reason| {
             *slot = None;
             PublishError {
-                channel: channel.to_owned(),
+                channel: target.to_owned(),
                 reason,
             }
         })
+    }
+}
+
+impl Publisher for SpinPublisher {
+    fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError> {
+        self.run(channel, "PUBLISH", |c| c.publish(channel, payload))
+    }
+
+    fn bump(&self, key: &str) -> Result<(), PublishError> {
+        self.run(key, "INCR", |c| c.incr(key)).map(drop)
+    }
+
+    fn counter(&self, key: &str) -> Result<i64, PublishError> {
+        let raw = self.run(key, "GET", |c| c.get(key))?;
+        let Some(raw) = raw else { return Ok(0) };
+        std::str::from_utf8(&raw)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| PublishError {
+                channel: key.to_owned(),
+                reason: "the counter does not hold a number".to_owned(),
+            })
     }
 }
 

@@ -92,6 +92,8 @@ pub fn append_many(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
     pub seq: i64,
+    /// Whose event it is: publishing it also signals that user's change feed.
+    pub user_id: String,
     pub channel: String,
     pub payload: Vec<u8>,
 }
@@ -129,6 +131,7 @@ pub(crate) use published_envelope;
 fn message_from(row: spindle_ports::Row<'_>) -> Result<OutboxMessage, DbError> {
     Ok(OutboxMessage {
         seq: row.i64("seq")?,
+        user_id: row.str("user_id")?,
         channel: row.str("channel")?,
         payload: row.str("payload")?.into_bytes(),
     })
@@ -142,7 +145,7 @@ pub fn undelivered(db: &impl Db, seqs: &[i64]) -> Result<Vec<OutboxMessage>, DbE
     }
     let rows = db.query(
         concat!(
-            "SELECT o.seq, o.channel, ",
+            "SELECT o.seq, o.user_id, o.channel, ",
             published_envelope!("o"),
             " AS payload FROM outbox o
              WHERE o.seq = ANY($1::text[]::int8[]) AND o.delivered_at IS NULL AND o.dead_at IS NULL
@@ -358,7 +361,7 @@ pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed
                          ($4::int8)::float8) * interval '1 microsecond'
                  FROM due
                  WHERE o.seq = due.seq AND due.attempts < $2::int8
-                 RETURNING o.seq, o.channel, ",
+                 RETURNING o.seq, o.user_id, o.channel, ",
             published_envelope!("o"),
             " AS payload, o.attempts, due.next_attempt_at AS was_due_at
              ),
@@ -366,7 +369,7 @@ pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed
                  UPDATE outbox o SET dead_at = now()
                  FROM due
                  WHERE o.seq = due.seq AND due.attempts >= $2::int8
-                 RETURNING o.seq, o.event_id, o.channel, ",
+                 RETURNING o.seq, o.user_id, o.event_id, o.channel, ",
             published_envelope!("o"),
             " AS payload, o.attempts, o.published_at IS NOT NULL AS was_published,
                            due.next_attempt_at AS was_due_at
@@ -389,12 +392,12 @@ pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed
                  FROM dying d
                  RETURNING id, seq, reason
              )
-             SELECT c.seq, c.channel, c.payload, c.attempts::int8 AS attempts,
+             SELECT c.seq, c.user_id, c.channel, c.payload, c.attempts::int8 AS attempts,
                     NULL::int8 AS dead_letter_id, NULL::text AS reason,
                     (extract(epoch from c.was_due_at) * 1000000)::int8 AS was_due_us
              FROM claimed c
              UNION ALL
-             SELECT d.seq, d.channel, d.payload, d.attempts::int8, b.id, b.reason,
+             SELECT d.seq, d.user_id, d.channel, d.payload, d.attempts::int8, b.id, b.reason,
                     (extract(epoch from d.was_due_at) * 1000000)::int8
              FROM dying d JOIN buried b ON b.seq = d.seq
              ORDER BY seq"

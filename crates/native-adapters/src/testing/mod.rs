@@ -4,10 +4,12 @@
 //! Both talk to the machine's real servers (the same ones `make dev` uses), so every
 //! test exercises the SQL and the messages that run in Spin, end to end.
 
+mod counting;
 mod db;
 mod receiver;
 mod redis;
 
+pub use counting::CountingDb;
 pub use db::TestDb;
 pub use receiver::{Received, Receiver, Reply};
 pub use redis::{Subscription, TestRedis};
