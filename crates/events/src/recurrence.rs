@@ -114,6 +114,7 @@ impl<D: Db, P: Publisher> Recurrences<'_, D, P> {
             serde_json::to_vec(&event).map_err(|e| RecurrenceError::Encoding(e.to_string()))?;
         Ok(Some(OutboxMessage {
             seq,
+            user_id: created.user_id.clone(),
             channel: TASK_EVENTS_CHANNEL.to_owned(),
             payload,
         }))
