@@ -19,7 +19,7 @@ use crate::respond::{
 };
 use crate::router::{PathParams, Route, UserHandler};
 use crate::views;
-use crate::write::{write, Written};
+use crate::write::{write, write_single, Written};
 use crate::{Ctx, Request, Response};
 
 /// Every route of `tasks-api`, each with its handler.
@@ -123,15 +123,9 @@ fn create<D: Db, P: Publisher>(
     only_params(&query_pairs(req), &[])?;
     let (fields, errors) = draft_fields(json_object(req)?);
     let draft = TaskDraft::create(fields, errors)?;
-    write(ctx, req, user, |db, written| {
-        let task = store::insert(db, user.as_str(), Uuid::new_v4(), &draft, ctx.now())?;
-        written.task_event(
-            ctx,
-            db,
-            EventType::TaskCreated,
-            &task,
-            json!({ "task": views::task(&task) }),
-        )?;
+    let task = store::new_task(user.as_str(), Uuid::new_v4(), &draft, ctx.now());
+    write_single(ctx, req, user, |db, written| {
+        written.created_task(ctx, db, &task, json!({ "task": views::task(&task) }))?;
         Ok(task_response(StatusCode::CREATED, &task))
     })
 }

@@ -6,9 +6,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use spindle_domain::event::{format_sequence, Envelope, EventType, TASK_EVENTS_CHANNEL};
 use spindle_domain::{format_instant, Task};
+use spindle_events::publish::DEFAULT_REDELIVERY_DELAY;
 use spindle_ports::{Db, Publisher};
 use spindle_storage::idempotency::{self, Claim, StoredResponse};
-use spindle_storage::outbox::{self, OutboxMessage};
+use spindle_storage::outbox::{self, NewEvent, OutboxMessage};
+use spindle_storage::tasks as task_store;
 
 use crate::auth::UserId;
 use crate::problem::ApiError;
@@ -24,6 +26,8 @@ const REPLAYED_HEADERS: &[header::HeaderName] =
 #[derive(Default)]
 pub struct Written {
     messages: Vec<OutboxMessage>,
+    /// Events the statement that appended them already marked published.
+    marked: Vec<i64>,
 }
 
 impl Written {
@@ -38,6 +42,27 @@ impl Written {
     ) -> Result<(), ApiError> {
         let envelope = task_envelope(ctx, kind, task, data);
         let seq = outbox::append(db, TASK_EVENTS_CHANNEL, &envelope, Some(task.id))?;
+        self.keep(seq, envelope)
+    }
+
+    /// Creates `task` (made by `store::new_task`) with its reminders and its
+    /// `task.created` event in one statement.
+    pub fn created_task<D: Db, P: Publisher>(
+        &mut self,
+        ctx: &Ctx<'_, D, P>,
+        db: &D,
+        task: &Task,
+        data: Value,
+    ) -> Result<(), ApiError> {
+        let envelope = task_envelope(ctx, EventType::TaskCreated, task, data);
+        let event = NewEvent {
+            channel: TASK_EVENTS_CHANNEL,
+            envelope: &envelope,
+            redelivery_after_micros: i64::try_from(DEFAULT_REDELIVERY_DELAY.as_micros())
+                .unwrap_or(i64::MAX),
+        };
+        let seq = task_store::insert_with_event(db, task, task.created_at, &event)?;
+        self.marked.push(seq);
         self.keep(seq, envelope)
     }
 
@@ -73,8 +98,13 @@ impl Written {
         Ok(())
     }
 
-    fn seqs(&self) -> Vec<i64> {
-        self.messages.iter().map(|m| m.seq).collect()
+    /// The events still to mark for publishing.
+    fn unmarked(&self) -> Vec<i64> {
+        self.messages
+            .iter()
+            .map(|m| m.seq)
+            .filter(|seq| !self.marked.contains(seq))
+            .collect()
     }
 }
 
@@ -114,20 +144,46 @@ pub fn write<D: Db, P: Publisher>(
             }
         }
         let response = work(db, &mut written)?;
-        spindle_events::publish::mark_for_publish(db, &written.seqs())?;
+        spindle_events::publish::mark_for_publish(db, &written.unmarked())?;
         if let Some(key) = &key {
             idempotency::store(db, user.as_str(), key, &to_stored(&response))?;
         }
         Ok::<_, ApiError>(response)
     })?;
-    if !written.messages.is_empty() {
-        // Never fails the request: what is not published now, the relay publishes.
-        let report = spindle_events::publish::send_marked(ctx.db, ctx.publisher, &written.messages);
-        if !report.all_published() {
-            eprintln!("spindle: events left for the relay: {report:?}");
-        }
-    }
+    send(ctx, &written);
     Ok(response)
+}
+
+/// [`write`] for `work` that is a single statement, atomic on its own: without
+/// an `Idempotency-Key` it runs without `BEGIN`/`COMMIT`, one round trip
+/// instead of three. (With one, the key's claim and record need the transaction.)
+pub fn write_single<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    req: &Request,
+    user: &UserId,
+    work: impl FnOnce(&D, &mut Written) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    if idempotency_key(req)?.is_some() {
+        return write(ctx, req, user, work);
+    }
+    let mut written = Written::default();
+    let response = work(ctx.db, &mut written)?;
+    // Committed already: marking now only sets when the relay steps in.
+    spindle_events::publish::mark_for_publish(ctx.db, &written.unmarked())?;
+    send(ctx, &written);
+    Ok(response)
+}
+
+/// Publishes what a committed write appended. Never fails the request: what is
+/// not published now, the relay publishes.
+fn send<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, written: &Written) {
+    if written.messages.is_empty() {
+        return;
+    }
+    let report = spindle_events::publish::send_marked(ctx.db, ctx.publisher, &written.messages);
+    if !report.all_published() {
+        eprintln!("spindle: events left for the relay: {report:?}");
+    }
 }
 
 fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {

@@ -36,6 +36,57 @@ pub fn append(
         .i64("seq")
 }
 
+/// An event to append in the same statement as the change it describes.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub channel: &'a str,
+    pub envelope: &'a Envelope,
+    /// How long the relay leaves it to the writer, which publishes it right
+    /// after the commit (see `record_first_publish`).
+    pub redelivery_after_micros: i64,
+}
+
+/// SQL of the CTE that takes the user's outbox lock (see [`append`]); name it
+/// `serialise` and select from it before anything else the statement writes.
+/// `user` is the placeholder of the user id.
+pub(crate) fn lock_cte(user: &str) -> String {
+    format!("serialise AS (SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || {user}, 0)))")
+}
+
+/// SQL of the CTE `appended` that appends the event of [`event_params`]
+/// (placeholders from `$first`) for each row of `source` (which has `id`, the
+/// task), already marked published, and returns its `seq`.
+pub(crate) fn append_cte(source: &str, user: &str, first: usize) -> String {
+    let p = |n: usize| format!("${}", first + n);
+    format!(
+        "appended AS (
+            INSERT INTO outbox (event_id, type, channel, user_id, task_id, envelope,
+                                published_at, attempts, next_attempt_at)
+            SELECT {}, {}, {}, {user}, {source}.id, {}, now(), 1,
+                   now() + ({}::int8 * interval '1 microsecond')
+              FROM {source}
+            RETURNING seq)",
+        p(0),
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    )
+}
+
+/// The parameters of [`append_cte`], in order.
+pub(crate) fn event_params(event: &NewEvent<'_>) -> Result<Vec<Param>, DbError> {
+    let body =
+        serde_json::to_vec(event.envelope).map_err(|e| DbError::Conversion(e.to_string()))?;
+    Ok(vec![
+        Param::Uuid(event.envelope.id.clone()),
+        Param::Str(event.envelope.kind.as_str().to_owned()),
+        Param::Str(event.channel.to_owned()),
+        Param::Jsonb(body),
+        micros_param(event.redelivery_after_micros),
+    ])
+}
+
 /// Appends several events of one user at once (a tag rename touching many
 /// tasks), in the given order, under the same per-user lock as [`append`].
 pub fn append_many(

@@ -4,8 +4,10 @@ use spindle_domain::{
     Description, Instant, NextOccurrence, Priority, Recurrence, RecurrenceMode, Reminder,
     ReminderSpec, ReminderState, Status, Tag, Tags, Task, TaskDraft, TimeZone, Title,
 };
-use spindle_ports::{Db, DbError, Param, Row};
+use spindle_ports::{Db, DbError, Param, Row, Rows};
 use uuid::Uuid;
+
+use crate::outbox::{self, NewEvent};
 
 /// Every column of a task, its reminders folded in as JSON; instants as
 /// epoch microseconds because Spin cannot read `timestamptz`.
@@ -47,31 +49,12 @@ pub fn insert(
     now: Instant,
 ) -> Result<Task, DbError> {
     let task = new_task(user_id, id, draft, now);
-    insert_row(db, &task, now)?;
+    insert_row(db, &task, now, None)?;
     Ok(task)
 }
 
-/// Creates the next task of a series, or nothing when the series already has
-/// a task with that occurrence index: the unique (series_id, occurrence)
-/// constraint, not a prior check, makes it one task however many completions
-/// or deliveries race. Returns the task when it was created.
-pub fn insert_next(
-    db: &impl Db,
-    user_id: &str,
-    id: Uuid,
-    next: &NextOccurrence,
-    now: Instant,
-) -> Result<Option<Task>, DbError> {
-    let task = Task {
-        series_id: Some(next.series_id),
-        series_start: Some(next.series_start),
-        occurrence: next.occurrence,
-        ..new_task(user_id, id, &next.draft, now)
-    };
-    Ok(insert_row(db, &task, now)?.then_some(task))
-}
-
-fn new_task(user_id: &str, id: Uuid, draft: &TaskDraft, now: Instant) -> Task {
+/// The task a draft becomes when created now, before it is written.
+pub fn new_task(user_id: &str, id: Uuid, draft: &TaskDraft, now: Instant) -> Task {
     Task {
         id,
         user_id: user_id.to_owned(),
@@ -94,25 +77,90 @@ fn new_task(user_id: &str, id: Uuid, draft: &TaskDraft, now: Instant) -> Task {
     }
 }
 
-/// Inserts `task` with its reminders in one statement; `false` when its
-/// (series_id, occurrence) is taken.
-fn insert_row(db: &impl Db, task: &Task, now: Instant) -> Result<bool, DbError> {
-    let rows = db.query(
+/// Writes a task made by [`new_task`], its reminders and its event in ONE
+/// statement, atomic without `BEGIN`/`COMMIT`: the user's outbox lock first
+/// (so the user's events commit in sequence order), then the rows, the event
+/// already marked published for the caller to publish after. Returns the
+/// event's sequence number.
+pub fn insert_with_event(
+    db: &impl Db,
+    task: &Task,
+    now: Instant,
+    event: &NewEvent<'_>,
+) -> Result<i64, DbError> {
+    let rows = insert_row(db, task, now, Some(event))?;
+    rows.first()
+        .ok_or_else(|| DbError::Decode("the task insert appended no event".into()))?
+        .i64("seq")
+}
+
+/// Creates the next task of a series, or nothing when the series already has
+/// a task with that occurrence index: the unique (series_id, occurrence)
+/// constraint, not a prior check, makes it one task however many completions
+/// or deliveries race. Returns the task when it was created.
+pub fn insert_next(
+    db: &impl Db,
+    user_id: &str,
+    id: Uuid,
+    next: &NextOccurrence,
+    now: Instant,
+) -> Result<Option<Task>, DbError> {
+    let task = Task {
+        series_id: Some(next.series_id),
+        series_start: Some(next.series_start),
+        occurrence: next.occurrence,
+        ..new_task(user_id, id, &next.draft, now)
+    };
+    let created = !insert_row(db, &task, now, None)?.is_empty();
+    Ok(created.then_some(task))
+}
+
+/// Inserts `task` with its reminders (and `event`, when given) in one
+/// statement. No row when its (series_id, occurrence) is taken; with an event,
+/// the row carries the event's `seq`.
+fn insert_row(
+    db: &impl Db,
+    task: &Task,
+    now: Instant,
+    event: Option<&NewEvent<'_>>,
+) -> Result<Rows, DbError> {
+    let mut params = write_params(task, !task.reminders.is_empty(), now);
+    let (lock, from, appended, result) = match event {
+        Some(event) => {
+            let first = params.len() + 1;
+            params.extend(outbox::event_params(event)?);
+            (
+                format!("{},", outbox::lock_cte("$2")),
+                "FROM serialise",
+                format!(", {}", outbox::append_cte("task", "$2", first)),
+                "SELECT seq FROM appended",
+            )
+        }
+        None => (
+            String::new(),
+            "",
+            String::new(),
+            "SELECT 1 AS created FROM task",
+        ),
+    };
+    db.query(
         &format!(
-            "WITH task AS (
+            "WITH {lock}
+             task AS (
                 INSERT INTO tasks (id, user_id, title, description, priority, tags, status, due_at, timezone,
                                    recurrence, series_id, recurrence_mode, series_start, occurrence, version,
                                    created_at, updated_at)
-                VALUES ($1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, $14, ts_from_us($15),
-                        $16, 1, ts_from_us($4), ts_from_us($4))
+                SELECT $1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, $14, ts_from_us($15),
+                       $16, 1, ts_from_us($4), ts_from_us($4)
+                {from}
                 ON CONFLICT (series_id, occurrence) DO NOTHING
                 RETURNING id),
              {REPLACE_REMINDERS}
-             SELECT 1 AS created FROM task"
+             {appended}
+             {result}"
         ),
-        &write_params(task, !task.reminders.is_empty(), now),
-    )?;
-    Ok(!rows.is_empty())
+        &params,
+    )
 }
 
 /// The user's task, or `None` when it does not exist or belongs to someone else.
