@@ -254,14 +254,13 @@ impl Parts {
         if count.is_some() && until.is_some() {
             return Err("may have COUNT or UNTIL, not both".into());
         }
-        let parts = Parts {
+        // Any other mistake is reported by the rrule crate when the rule is
+        // first expanded (`Recurrence::parse` does that).
+        Ok(Parts {
             expand: expand.join(";"),
             count,
             until,
-        };
-        // Any other mistake, as the rrule crate sees it.
-        parts.rrule(NaiveDate::default().and_time(chrono::NaiveTime::MIN))?;
-        Ok(parts)
+        })
     }
 
     fn rrule(&self, anchor: NaiveDateTime) -> Result<rrule::RRuleSet, String> {
