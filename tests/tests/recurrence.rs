@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use spindle_api::auth::{sign, Claims};
 use spindle_events::handler::Outcome;
 use spindle_events::recurrence::Recurrences;
+use spindle_events::relay::{self, RelaySettings};
 use spindle_native::testing::TestRedis;
 use spindle_native::{PgDb, RedisPublisher};
 use spindle_ports::{Db, Param};
@@ -86,11 +87,13 @@ fn complete(app: &App, id: &str, at: &str) -> Vec<u8> {
     last_event(app, id, "task.completed")
 }
 
+/// The latest `kind` event of a task, as published (with its `sequence`).
 fn last_event(app: &App, task_id: &str, kind: &str) -> Vec<u8> {
     let rows = app
         .conn
         .query(
-            "SELECT envelope FROM outbox WHERE task_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1",
+            "SELECT envelope || jsonb_build_object('sequence', lpad(seq::text, 20, '0')) AS envelope
+               FROM outbox WHERE task_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1",
             &[Param::Uuid(task_id.to_owned()), Param::Str(kind.to_owned())],
         )
         .expect("reading the outbox");
@@ -707,4 +710,57 @@ fn empty_strings_the_document_refuses_are_refused_by_the_api() {
         assert_eq!(resp.status, 422, "{field}: {:?}", resp.body);
         assert_eq!(resp.error_fields(), [field]);
     }
+}
+
+#[test]
+fn the_relay_redelivers_a_completion_until_the_recurrence_handler_has_processed_it() {
+    let app = App::new();
+    let redis = TestRedis::new();
+    let first = create(&app, task_body("daily", "2026-03-02T09:00:00Z", "UTC"));
+    let id = first["id"].as_str().unwrap();
+    let completed = complete(&app, id, "2026-03-02T10:00:00Z");
+    let completed_id = serde_json::from_slice::<Value>(&completed).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The audit heard both events; the recurrence handler heard neither.
+    for kind in ["task.created", "task.completed"] {
+        spindle_events::audit::handle(&app.conn, &last_event(&app, id, kind)).unwrap();
+    }
+    let subscription = redis.subscribe(spindle_domain::event::TASK_EVENTS_CHANNEL);
+    let settings = RelaySettings {
+        base_delay: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(1),
+        ..RelaySettings::default()
+    };
+    let tick = || {
+        app.conn_execute("UPDATE outbox SET next_attempt_at = now() WHERE delivered_at IS NULL");
+        relay::tick(&app.conn, &app.publisher, &settings).unwrap()
+    };
+
+    assert_eq!(tick().delivered, 0);
+    // Published again on task-events (other tests publish there too: wait for ours).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let again = loop {
+        let message = subscription
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the relay publishes the completion again");
+        let envelope: Value = serde_json::from_slice(&message).unwrap();
+        if envelope["id"] == completed_id.as_str() {
+            break message;
+        }
+    };
+    assert_eq!(
+        handler(&app, &app.conn).handle(&again).unwrap(),
+        Outcome::Processed
+    );
+    assert_eq!(series(&app, id).len(), 2);
+
+    // Both consumers have it now: delivered, not published again.
+    tick();
+    let delivered = app.count(&format!(
+        "SELECT count(*)::int8 AS n FROM outbox
+          WHERE event_id = '{completed_id}' AND delivered_at IS NOT NULL"
+    ));
+    assert_eq!(delivered, 1);
 }
