@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Load benchmark under a real `spin up`: Spindle's HTTP routes against a floor
+# component built the same way (bench/floor: hello; open + SELECT 1; open + a
+# minimal first page), each driven by wrk at 16 and 64 connections, in one run
+# on one database, printed as a table with ratios to the floor.
+#
+#   bash bench/spin-load.sh            # DURATION=10s per scenario by default
+#
+# Without `spin` on PATH it says so and exits 0. Needs the local Postgres and
+# Redis (as the tests do); installs wrk (Debian package) when it is missing.
+# It creates a database of its own and drops it at the end.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v spin >/dev/null 2>&1; then
+    echo "spin is not on PATH: skipping the Spin load benchmark (install Spin 3.6 to run it)."
+    exit 0
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+    else
+        echo "wrk is missing (Debian: apt-get install wrk): skipping the Spin load benchmark."
+        exit 0
+    fi
+fi
+
+DURATION=${DURATION:-10s}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+APP_PORT=${APP_PORT:-3900}
+FLOOR_PORT=${FLOOR_PORT:-3901}
+DB="spindle_load_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+LIST_USER=lister      # 10 000 tasks: the list, get and the floor's page
+BIG_USER=hoarder      # 100 000 tasks: tags and a search matching every task
+WORK=$(mktemp -d)
+pids=()
+
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+say "building the components and the floor (wasm32-wasip2, release)"
+cargo build -q --target wasm32-wasip2 --release -p tasks-api -p tags-api -p changes-api -p bench-floor
+cargo build -q --release -p spindle-tools
+TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+
+# Manifests that point at wherever cargo put the wasm files.
+sed "s#source = \"target/#source = \"$TARGET/#" spin.toml >"$WORK/spin.toml"
+sed "s#source = \"../../target/#source = \"$TARGET/#" bench/floor/spin.toml >"$WORK/floor.toml"
+
+say "database $DB: migrations and seed ($LIST_USER 10 000 tasks, $BIG_USER 100 000)"
+psql -q "$PG/postgres" -c "CREATE DATABASE $DB" >/dev/null
+export SPIN_VARIABLE_DB_URL="$PG/$DB?sslmode=disable"
+"$TARGET/release/spindle-migrate" "$SPIN_VARIABLE_DB_URL" >/dev/null
+psql -q "$PG/$DB" >/dev/null <<SQL
+INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, created_at, updated_at)
+SELECT gen_random_uuid(), u.name, 'task ' || g || ' ' || (ARRAY['plan','review','call','write'])[1 + g % 4],
+       'a task to do', 1 + g % 4, ARRAY[(ARRAY['work','home','errands','health','finance'])[1 + g % 5]],
+       CASE WHEN g % 10 < 7 THEN now() + (g % 700 - 350) * interval '1 day' END, now(), now()
+  FROM (VALUES ('$LIST_USER', 10000), ('$BIG_USER', 100000)) AS u(name, n),
+       generate_series(1, u.n) AS g;
+INSERT INTO reminders (id, task_id, user_id, position, minutes_before, fire_at, state, created_at)
+SELECT gen_random_uuid(), id, user_id, 0, 60, due_at - interval '60 minutes', 'pending', now()
+  FROM tasks WHERE due_at IS NOT NULL AND random() < 0.3;
+VACUUM (ANALYZE);
+SQL
+
+export SPIN_VARIABLE_REDIS_URL=${SPIN_VARIABLE_REDIS_URL:-redis://127.0.0.1:6379}
+export SPIN_VARIABLE_DB_HOST=${SPIN_VARIABLE_DB_HOST:-127.0.0.1:5432}
+export SPIN_VARIABLE_REDIS_HOST=${SPIN_VARIABLE_REDIS_HOST:-127.0.0.1:6379}
+export SPIN_VARIABLE_FLOOR_USER=$LIST_USER
+# Every other required variable gets a throwaway value.
+for name in $(sed -n 's/^\([a-z_]*\) = { required = true.*/\1/p' spin.toml); do
+    var="SPIN_VARIABLE_$(echo "$name" | tr a-z A-Z)"
+    [ -n "${!var:-}" ] || export "$var=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+done
+
+say "spin up: the app's HTTP components on :$APP_PORT, the floor on :$FLOOR_PORT"
+spin up -f "$WORK/spin.toml" --listen "127.0.0.1:$APP_PORT" -c tasks-api -c tags-api -c changes-api \
+    >"$WORK/app.log" 2>&1 &
+pids+=("$!")
+spin up -f "$WORK/floor.toml" --listen "127.0.0.1:$FLOOR_PORT" >"$WORK/floor.log" 2>&1 &
+pids+=("$!")
+for url in "http://127.0.0.1:$FLOOR_PORT/floor/hello" "http://127.0.0.1:$APP_PORT/api/tags"; do
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "$url" && break
+        sleep 0.2
+    done
+done
+
+token() { SPIN_VARIABLE_JWT_SECRET=$SPIN_VARIABLE_JWT_SECRET "$TARGET/release/spindle-token" "$1" --ttl 7200; }
+LIST_AUTH="Authorization: Bearer $(token $LIST_USER)"
+BIG_AUTH="Authorization: Bearer $(token $BIG_USER)"
+cat >"$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"title":"Load test task","priority":"P2","tags":["load"],"due_at":"2030-01-01T09:00:00Z","reminders":[{"minutes_before":30}]}'
+LUA
+
+APP="http://127.0.0.1:$APP_PORT"
+FLOOR="http://127.0.0.1:$FLOOR_PORT/floor"
+# name | url | auth header | extra wrk args | floor it is compared with
+scenarios=(
+    "floor: hello|$FLOOR/hello|||"
+    "floor: open + SELECT 1|$FLOOR/select1|||"
+    "floor: open + first page|$FLOOR/page|||"
+    "GET /api/tasks?limit=50|$APP/api/tasks?limit=50|$LIST_AUTH||floor: open + first page"
+    "GET /api/tasks/{missing id}|$APP/api/tasks/00000000-0000-4000-8000-000000000000|$LIST_AUTH||floor: open + SELECT 1"
+    "POST /api/tasks (one reminder)|$APP/api/tasks|$LIST_AUTH|-s $WORK/post.lua|floor: open + first page"
+    "GET /api/tasks?limit=50 (100 000 tasks)|$APP/api/tasks?limit=50|$BIG_AUTH||floor: open + first page"
+    "GET /api/tags (100 000 tasks)|$APP/api/tags|$BIG_AUTH||GET /api/tasks?limit=50 (100 000 tasks)"
+    "search q=task (every one of 100 000)|$APP/api/tasks?q=task|$BIG_AUTH||GET /api/tasks?limit=50 (100 000 tasks)"
+)
+
+# Milliseconds from wrk's "12.34ms" / "1.02s" / "870.00us".
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000
+        printf "%.1f", n }'
+}
+
+declare -A RPS P99
+for connections in 16 64; do
+    for scenario in "${scenarios[@]}"; do
+        IFS='|' read -r name url auth extra _ <<<"$scenario"
+        args=(-t2 "-c$connections" "-d$DURATION" --latency)
+        [ -n "$auth" ] && args+=(-H "$auth")
+        # shellcheck disable=SC2206
+        [ -n "$extra" ] && args+=($extra)
+        say "wrk -c$connections $name"
+        out=$(wrk "${args[@]}" "$url")
+        if echo "$out" | grep -q "Non-2xx"; then
+            echo "$out" | grep "Non-2xx" | sed "s/^/    $name: /" >&2
+        fi
+        RPS["$name/$connections"]=$(echo "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
+        P99["$name/$connections"]=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
+    done
+done
+
+echo
+echo "Spin $(spin --version | awk '{print $2}'), wrk -t2, $DURATION per run, $(nproc) cores shared by spin, Postgres and wrk"
+echo
+echo "| what | c | req/s | p99 ms | compared with | req/s ratio | p99 ratio |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for connections in 16 64; do
+    for scenario in "${scenarios[@]}"; do
+        IFS='|' read -r name _ _ _ base <<<"$scenario"
+        rps=${RPS["$name/$connections"]:-0}
+        p99=${P99["$name/$connections"]:-0}
+        if [ -n "$base" ]; then
+            ratios=$(awk -v r="$rps" -v p="$p99" -v br="${RPS["$base/$connections"]:-0}" -v bp="${P99["$base/$connections"]:-0}" \
+                'BEGIN { printf "%.0f %% | %.2f×", (br > 0 ? 100 * r / br : 0), (bp > 0 ? p / bp : 0) }')
+            echo "| $name | $connections | $rps | $p99 | $base | $ratios |"
+        else
+            echo "| $name | $connections | $rps | $p99 | | | |"
+        fi
+    done
+done
