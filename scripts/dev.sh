@@ -77,6 +77,17 @@ export SPIN_VARIABLE_DB_HOST=${SPIN_VARIABLE_DB_HOST:-$PG_HOST:$PG_PORT}
 export SPIN_VARIABLE_REDIS_HOST=${SPIN_VARIABLE_REDIS_HOST:-127.0.0.1:6379}
 export SPIN_VARIABLE_VAPID_SUBJECT=${SPIN_VARIABLE_VAPID_SUBJECT:-mailto:dev@localhost}
 export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=${SPIN_VARIABLE_CORS_ALLOWED_ORIGINS:-http://localhost:3000,http://localhost:5173}
+# MCP clients are told the endpoint's address (/.well-known/oauth-protected-resource).
+export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$LISTEN}
+# Sign-in through an identity provider instead of (or besides) the local HS256
+# secret: set SPIN_VARIABLE_JWT_JWKS_URL (e.g. a Better Auth app's
+# http://localhost:5173/api/auth/jwks), and SPIN_VARIABLE_JWT_ISSUER /
+# SPIN_VARIABLE_JWT_AUDIENCE to check iss/aud. The components may fetch keys
+# only from the JWKS address's own origin.
+if [ -n "${SPIN_VARIABLE_JWT_JWKS_URL:-}" ] && [ -z "${SPIN_VARIABLE_JWT_JWKS_ORIGIN:-}" ]; then
+    jwks_rest=${SPIN_VARIABLE_JWT_JWKS_URL#*://}
+    export SPIN_VARIABLE_JWT_JWKS_ORIGIN="${SPIN_VARIABLE_JWT_JWKS_URL%%://*}://${jwks_rest%%/*}"
+fi
 
 # --- migrations ---------------------------------------------------------------
 say "applying migrations to $DB_NAME"
@@ -205,6 +216,7 @@ Spindle is starting on http://$LISTEN
                     (or: cargo run -q -p spindle-tools --bin spindle-token -- alice)
   try it:           curl -H "Authorization: Bearer \$(make -s token USER=alice)" http://$LISTEN/api/tasks
   health:           curl http://$LISTEN/healthz
+  MCP (AI agents):  http://$LISTEN/mcp with the same bearer token (README: "MCP")
 
 Ctrl-C stops everything.
 

@@ -9,7 +9,15 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 /// The only variables read by the code that may have a default.
-const MAY_HAVE_DEFAULT: &[&str] = &["max_delivery_attempts", "cors_allowed_origins"];
+const MAY_HAVE_DEFAULT: &[&str] = &[
+    "max_delivery_attempts",
+    "cors_allowed_origins",
+    "jwt_secret",
+    "jwt_jwks_url",
+    "jwt_issuer",
+    "jwt_audience",
+    "public_base_url",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -872,6 +880,15 @@ fn secrets_are_secret_required_and_have_no_default() {
             problems.push(format!(
                 "variable {name} holds a credential and must say secret = true"
             ));
+        }
+        if spindle_api::settings::OPTIONAL_SECRETS.contains(name) {
+            // Optional: the empty default reads as unset, and nothing else may stand there.
+            if spec.get("default").and_then(Value::as_str) != Some("") {
+                problems.push(format!(
+                    "optional secret {name} must default to \"\" (unset), never to a value"
+                ));
+            }
+            continue;
         }
         if spec.get("required").and_then(Value::as_bool) != Some(true) {
             problems.push(format!("variable {name} must say required = true"));

@@ -64,6 +64,7 @@ fn served_document() -> Value {
 fn routed() -> BTreeSet<(String, String)> {
     spindle_api::all_routes::<spindle_native::PgDb, spindle_native::RedisPublisher>()
         .into_iter()
+        .chain(spindle_mcp::ROUTES.iter().copied())
         .map(|(method, path)| (method.to_owned(), path.to_owned()))
         .collect()
 }

@@ -21,10 +21,11 @@ fn get_on(app: &App, pool: &std::sync::Arc<PgPool>, uri: &str) -> Resp {
         .request("GET", uri, Some("alice"), None)
         .body(Vec::new())
         .unwrap();
+    let verifier = app.verifier();
     let response = if uri.starts_with("/api/changes") {
-        spindle_api::changes_api(&ctx, req)
+        spindle_api::changes_api(&ctx, &verifier, req)
     } else {
-        spindle_api::tasks_api(&ctx, req)
+        spindle_api::tasks_api(&ctx, &verifier, req)
     };
     Resp {
         status: response.status().as_u16(),

@@ -28,7 +28,7 @@ fn statements_of(
         builder = builder.header("idempotency-key", key);
     }
     let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let response = spindle_api::tasks_api(&ctx, builder.body(bytes).unwrap());
+    let response = spindle_api::tasks_api(&ctx, &app.verifier(), builder.body(bytes).unwrap());
     (response.status().as_u16(), counting.take())
 }
 

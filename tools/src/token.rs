@@ -193,7 +193,7 @@ mod tests {
             iat: Some(1_999_999_000),
         };
         let token = sign(&claims, b"k");
-        let user = spindle_api::auth::verify(&token, b"k", 1_999_999_500).unwrap();
+        let user = spindle_api::auth::verify_hs256(&token, b"k", 1_999_999_500).unwrap();
         assert_eq!(user.as_str(), "alice");
     }
 }

@@ -41,9 +41,24 @@ impl Cors {
                 .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     }
 
+    /// Whether the request comes from a browser page whose origin is not allowed.
+    pub fn refuses(&self, req: &Request) -> bool {
+        header(req.headers(), header::ORIGIN).is_some() && self.allowed(req).is_none()
+    }
+
     /// Answers a preflight: 204 with the grants when the origin is allowed,
     /// 204 without them otherwise (the browser then blocks the real request).
     pub fn preflight(&self, req: &Request, allow: &str) -> Response {
+        self.preflight_with_headers(req, allow, ALLOWED_HEADERS)
+    }
+
+    /// [`Cors::preflight`] for an endpoint whose clients send other request headers.
+    pub fn preflight_with_headers(
+        &self,
+        req: &Request,
+        allow: &str,
+        request_headers: &'static str,
+    ) -> Response {
         let mut response = http::Response::builder()
             .status(StatusCode::NO_CONTENT)
             .header(header::VARY, "Origin")
@@ -61,7 +76,7 @@ impl Cors {
             );
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(ALLOWED_HEADERS),
+                HeaderValue::from_static(request_headers),
             );
             headers.insert(
                 header::ACCESS_CONTROL_MAX_AGE,

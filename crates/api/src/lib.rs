@@ -2,9 +2,9 @@
 //! written against the ports so Spin components and native tests run the same code.
 //!
 //! Each component calls one entry point: [`tasks_api`], [`tags_api`],
-//! [`changes_api`] or [`ops`].
+//! [`changes_api`] or [`ops`]; the MCP endpoint reaches the same handlers through
+//! [`serve_as`].
 
-pub mod auth;
 mod changes;
 mod cors;
 mod input;
@@ -21,8 +21,13 @@ mod write;
 
 use spindle_ports::{Clock, Config, Db, Publisher};
 
-pub use problem::MAX_BODY_BYTES;
-pub use router::Route;
+pub use cors::Cors;
+pub use problem::{ApiError, MAX_BODY_BYTES};
+pub use respond::{check_size, require_json};
+pub use router::{request_id, tag_response, Route, REQUEST_ID};
+/// Token verification, re-exported so callers of the API name one crate.
+pub use spindle_auth as auth;
+use spindle_auth::{UserId, Verifier};
 /// A task as clients see it, also the `task` of its events.
 pub use views::task as task_view;
 
@@ -44,18 +49,40 @@ impl<D: Db, P: Publisher> Ctx<'_, D, P> {
 }
 
 /// `/api/tasks/...`
-pub fn tasks_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, &tasks::routes())
+pub fn tasks_api<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    verifier: &Verifier<'_>,
+    req: Request,
+) -> Response {
+    router::serve_user(ctx, verifier, &req, &tasks::routes())
 }
 
 /// `/api/tags/...`
-pub fn tags_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, &tags::routes())
+pub fn tags_api<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    verifier: &Verifier<'_>,
+    req: Request,
+) -> Response {
+    router::serve_user(ctx, verifier, &req, &tags::routes())
 }
 
 /// `/api/changes` and `/api/tasks/{id}/history`
-pub fn changes_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, &changes::routes())
+pub fn changes_api<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    verifier: &Verifier<'_>,
+    req: Request,
+) -> Response {
+    router::serve_user(ctx, verifier, &req, &changes::routes())
+}
+
+/// Serves `req` as `user`, already authenticated by the caller, with the handler of
+/// whichever user-facing route it names: the same code, checks and answers as over
+/// HTTP, without CORS. The MCP tools call the API through this.
+pub fn serve_as<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, user: &UserId, req: Request) -> Response {
+    let mut routes = tasks::routes();
+    routes.extend(tags::routes());
+    routes.extend(changes::routes());
+    router::serve_authenticated(ctx, user, &req, &routes)
 }
 
 /// Health, readiness, migrations, the relay tick, dead letters, the OpenAPI document.

@@ -58,6 +58,9 @@ fn admin<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: &Request) -> Result<(), 
 
 /// Ready when the database answers and carries every migration of this build.
 fn ready<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
+    if !settings::auth(ctx.config).is_configured() {
+        return Err(ApiError::Unavailable(spindle_auth::NOT_CONFIGURED.into()));
+    }
     let reason = match migrations::status(ctx.db) {
         Ok(MigrationStatus::Current) => {
             return Ok(json(StatusCode::OK, &json!({ "status": "ready" })))

@@ -69,9 +69,8 @@ pub fn check_size(req: &Request) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The body as a JSON object: 415 unless it is declared JSON, 400 when it does
-/// not parse, 422 when it is not an object.
-pub fn json_object(req: &Request) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+/// 415 unless the body is declared JSON (`application/json` or `application/*+json`).
+pub fn require_json(req: &Request) -> Result<(), ApiError> {
     let content_type = header(req.headers(), header::CONTENT_TYPE).unwrap_or("");
     let essence = content_type
         .split(';')
@@ -81,9 +80,17 @@ pub fn json_object(req: &Request) -> Result<serde_json::Map<String, serde_json::
         .to_ascii_lowercase();
     let is_json = essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"));
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType);
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
     }
+}
+
+/// The body as a JSON object: 415 unless it is declared JSON, 400 when it does
+/// not parse, 422 when it is not an object.
+pub fn json_object(req: &Request) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    require_json(req)?;
     if req.body().iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(
             "the body is empty; send a JSON object".into(),

@@ -8,11 +8,11 @@
 
 use spindle_ports::{Db, Publisher};
 
-use crate::auth::{authenticate, UserId};
 use crate::cors::Cors;
 use crate::problem::ApiError;
 use crate::respond::{check_size, header, segments};
 use crate::{settings, Ctx, Request, Response};
+use spindle_auth::{AuthError, UserId, Verifier};
 
 /// A route: a method, a path template whose `{name}` segments match any one
 /// segment, and the function that serves it.
@@ -142,6 +142,7 @@ fn methods_at<H>(routes: &[Route<H>], segments: &[String]) -> Option<String> {
 /// A user-facing route: CORS, size limit, bearer JWT, then the handler.
 pub fn serve_user<D: Db, P: Publisher>(
     ctx: &Ctx<'_, D, P>,
+    verifier: &Verifier<'_>,
     req: &Request,
     routes: &[Route<UserHandler<D, P>>],
 ) -> Response {
@@ -157,24 +158,50 @@ pub fn serve_user<D: Db, P: Publisher>(
     }
     let result = find(routes, req, &segments).and_then(|(route, params)| {
         check_size(req)?;
-        let secret = ctx.config.get(settings::JWT_SECRET).ok_or_else(|| {
-            ApiError::Unavailable(
-                "the jwt_secret variable is not set; tokens cannot be checked".into(),
-            )
-        })?;
         let now_seconds = ctx.clock.now_micros().div_euclid(1_000_000);
-        let user = authenticate(
-            header(req.headers(), http::header::AUTHORIZATION),
-            secret.as_bytes(),
-            now_seconds,
-        )
-        .map_err(ApiError::Unauthorized)?;
+        let user = verifier
+            .authenticate(
+                header(req.headers(), http::header::AUTHORIZATION),
+                now_seconds,
+            )
+            .map_err(refused)?;
         (route.handler)(ctx, req, &user, &params)
     });
     let mut response = result.unwrap_or_else(|err| err.into_response(&id));
     cors.decorate(req, &mut response);
     tag_response(&mut response, &id);
     response
+}
+
+/// A refused token is the caller's to fix (401); a server that cannot verify tokens
+/// at all is the operator's (503, and said in the log).
+fn refused(err: AuthError) -> ApiError {
+    if matches!(err, AuthError::NotConfigured) {
+        eprintln!("spindle: {err}");
+    }
+    if err.is_unavailable() {
+        ApiError::Unavailable(err.to_string())
+    } else {
+        ApiError::Unauthorized(err)
+    }
+}
+
+/// A user-facing route for a caller already authenticated (the MCP tools): size
+/// limit, route, handler; no CORS, no token.
+pub fn serve_authenticated<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    user: &UserId,
+    req: &Request,
+    routes: &[Route<UserHandler<D, P>>],
+) -> Response {
+    let segments = segments(req);
+    let id = request_id(req);
+    find(routes, req, &segments)
+        .and_then(|(route, params)| {
+            check_size(req)?;
+            (route.handler)(ctx, req, user, &params)
+        })
+        .unwrap_or_else(|err| err.into_response(&id))
 }
 
 /// An operations route: no CORS, size limit; each handler checks its own token.
@@ -196,11 +223,11 @@ pub fn serve_ops<D: Db, P: Publisher>(
 }
 
 /// The response header that names the request, as the log lines about it do.
-const REQUEST_ID: &str = "x-request-id";
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// The id of this request: the one a proxy in front already gave it (when it
 /// looks like an id: 1–64 letters, digits, `-`, `_` or `.`), else a new one.
-fn request_id(req: &Request) -> String {
+pub fn request_id(req: &Request) -> String {
     header(req.headers(), REQUEST_ID)
         .filter(|v| {
             (1..=64).contains(&v.len())
@@ -210,7 +237,7 @@ fn request_id(req: &Request) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
 }
 
-fn tag_response(response: &mut Response, id: &str) {
+pub fn tag_response(response: &mut Response, id: &str) {
     if let Ok(value) = http::HeaderValue::from_str(id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

@@ -5,6 +5,10 @@
 pub const DB_URL: &str = "db_url";
 pub const REDIS_URL: &str = "redis_url";
 pub const JWT_SECRET: &str = "jwt_secret";
+pub const JWT_JWKS_URL: &str = "jwt_jwks_url";
+pub const JWT_ISSUER: &str = "jwt_issuer";
+pub const JWT_AUDIENCE: &str = "jwt_audience";
+pub const PUBLIC_BASE_URL: &str = "public_base_url";
 pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
 pub const ADMIN_TOKEN: &str = "admin_token";
 pub const INTERNAL_TOKEN: &str = "internal_token";
@@ -15,6 +19,10 @@ pub const ALL: &[&str] = &[
     DB_URL,
     REDIS_URL,
     JWT_SECRET,
+    JWT_JWKS_URL,
+    JWT_ISSUER,
+    JWT_AUDIENCE,
+    PUBLIC_BASE_URL,
     CORS_ALLOWED_ORIGINS,
     ADMIN_TOKEN,
     INTERNAL_TOKEN,
@@ -22,5 +30,30 @@ pub const ALL: &[&str] = &[
 ];
 
 /// The variables that hold credentials: `secret = true` in `spin.toml`, never a
-/// default, and on the cluster always from a Kubernetes Secret.
+/// default (but see [`OPTIONAL_SECRETS`]), and on the cluster always from a
+/// Kubernetes Secret.
 pub const SECRETS: &[&str] = &[DB_URL, REDIS_URL, JWT_SECRET, ADMIN_TOKEN, INTERNAL_TOKEN];
+
+/// Credentials a deployment may leave out: their default is the empty string, which
+/// reads as unset. `jwt_secret` is not needed where an identity provider signs the
+/// tokens (`jwt_jwks_url`).
+pub const OPTIONAL_SECRETS: &[&str] = &[JWT_SECRET];
+
+/// How bearer tokens are verified, from the `jwt_*` variables.
+pub fn auth(config: &dyn spindle_ports::Config) -> spindle_auth::AuthSettings {
+    spindle_auth::AuthSettings {
+        secret: config.get(JWT_SECRET),
+        jwks_url: config.get(JWT_JWKS_URL),
+        issuer: config.get(JWT_ISSUER),
+        audiences: config
+            .get(JWT_AUDIENCE)
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}

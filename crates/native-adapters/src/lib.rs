@@ -4,7 +4,8 @@
 //! [`PgDb`] copies Spin's host (which parameter types bind, which column types read,
 //! how errors look, which addresses connect) so that SQL that fails in Spin fails in
 //! native tests too; [`PgPool`] hands out sessions from a pool bounded like Spin's.
-//! [`UreqHttp`] sends HTTP like Spin's outbound HTTP (no redirects, the same
+//! [`RedisKv`] keeps values across requests in Redis. [`UreqHttp`] sends HTTP like
+//! Spin's outbound HTTP (no redirects, the same
 //! timeouts and error kinds). [`FixedClock`] and [`MapConfig`] stand in for time and Spin
 //! variables. The [`testing`] module gives each test a fresh database and private
 //! Redis channels.
@@ -12,6 +13,7 @@
 mod clock;
 mod config;
 mod http;
+mod kv;
 mod pg;
 mod publisher;
 pub mod testing;
@@ -19,5 +21,6 @@ pub mod testing;
 pub use clock::FixedClock;
 pub use config::MapConfig;
 pub use http::UreqHttp;
+pub use kv::RedisKv;
 pub use pg::{PgDb, PgPool, PooledDb, SPIN_POOL_SIZE};
 pub use publisher::RedisPublisher;

@@ -6,11 +6,13 @@
 
 mod db;
 mod http;
+mod kv;
 
 pub use db::{Db, DbError, Param, Row, Rows, Value};
 pub use http::{
     HttpClient, HttpError, HttpRequest, HttpResponse, Method, Timeouts, MAX_RESPONSE_BYTES,
 };
+pub use kv::{ttl_seconds, KeyValue, KvError};
 
 /// Publishes a message on a pub/sub channel (Redis `PUBLISH`).
 ///

@@ -1,6 +1,6 @@
 //! Spindle's ports implemented on Spin's host interfaces: Postgres through
-//! `spin_sdk::pg4` (`spin:postgres/postgres@4.0.0`), Redis publishing through
-//! `spin_sdk::redis`, outbound HTTP through `wasi:http/outgoing-handler`, configuration through `spin_sdk::variables`.
+//! `spin_sdk::pg4` (`spin:postgres/postgres@4.0.0`), Redis publishing and caching
+//! through `spin_sdk::redis`, outbound HTTP through `wasi:http/outgoing-handler`, configuration through `spin_sdk::variables`.
 //!
 //! Components construct these in their `lib.rs` and hand them to the libraries.
 //! Connections open lazily, on first use, so requests that never reach the database
@@ -10,12 +10,14 @@
 mod config;
 mod db;
 mod http;
+mod kv;
 mod publisher;
 mod request;
 
 pub use config::SpinConfig;
 pub use db::SpinDb;
 pub use http::SpinHttp;
+pub use kv::SpinKv;
 pub use publisher::SpinPublisher;
 pub use request::read_request;
 

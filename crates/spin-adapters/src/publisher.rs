@@ -82,7 +82,8 @@ impl Publisher for SpinPublisher {
     }
 }
 
-fn describe(err: &redis::Error) -> String {
+/// A Spin Redis error as a sentence that says what to check.
+pub(crate) fn describe(err: &redis::Error) -> String {
     match err {
         redis::Error::InvalidAddress => {
             "invalid address: expected redis://host:port, and the host must be in the \

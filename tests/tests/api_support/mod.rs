@@ -4,10 +4,11 @@
 #![allow(dead_code)] // Each test file uses a different part of this harness.
 
 use serde_json::Value;
+use spindle_api::auth::Verifier;
 use spindle_api::auth::{sign, Claims};
 use spindle_api::{settings, Ctx};
 use spindle_native::testing::TestDb;
-use spindle_native::{FixedClock, MapConfig, PgDb, RedisPublisher};
+use spindle_native::{FixedClock, MapConfig, PgDb, RedisKv, RedisPublisher, UreqHttp};
 use spindle_ports::Db;
 
 pub const SECRET: &str = "test-jwt-secret";
@@ -24,6 +25,9 @@ pub struct App {
     pub publisher: RedisPublisher,
     pub clock: FixedClock,
     pub config: MapConfig,
+    /// Where the identity provider's keys are fetched from and cached.
+    pub http: UreqHttp,
+    pub kv: RedisKv,
 }
 
 /// A response, with its body parsed when it is JSON.
@@ -67,6 +71,8 @@ impl App {
                 .with(settings::ADMIN_TOKEN, ADMIN)
                 .with(settings::INTERNAL_TOKEN, INTERNAL)
                 .with(settings::CORS_ALLOWED_ORIGINS, ORIGIN),
+            http: UreqHttp::new(),
+            kv: RedisKv::new("redis://127.0.0.1:6379"),
         }
     }
 
@@ -83,26 +89,44 @@ impl App {
         )
     }
 
-    /// Sends a request through the component Spin would route it to, on `conn`.
-    pub fn send_on(&self, conn: &PgDb, req: http::Request<Vec<u8>>) -> Resp {
-        let ctx = Ctx {
+    /// The token verifier of this app's configuration, as a component builds it.
+    pub fn verifier(&self) -> Verifier<'_> {
+        Verifier::new(settings::auth(&self.config), &self.http, &self.kv)
+    }
+
+    pub fn ctx<'a>(&'a self, conn: &'a PgDb) -> Ctx<'a, PgDb, RedisPublisher> {
+        Ctx {
             db: conn,
             publisher: &self.publisher,
             clock: &self.clock,
             config: &self.config,
-        };
+        }
+    }
+
+    /// The response of the component Spin would route `req` to, on `conn`.
+    pub fn handle_on(&self, conn: &PgDb, req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+        let ctx = self.ctx(conn);
+        let verifier = self.verifier();
         let path = req.uri().path().to_owned();
-        let response = if path.starts_with("/api/changes")
+        if path.starts_with("/api/changes")
             || (path.starts_with("/api/tasks/") && path.ends_with("/history"))
         {
-            spindle_api::changes_api(&ctx, req)
+            spindle_api::changes_api(&ctx, &verifier, req)
         } else if path.starts_with("/api/tasks") {
-            spindle_api::tasks_api(&ctx, req)
+            spindle_api::tasks_api(&ctx, &verifier, req)
         } else if path.starts_with("/api/tags") {
-            spindle_api::tags_api(&ctx, req)
+            spindle_api::tags_api(&ctx, &verifier, req)
+        } else if path == spindle_mcp::ENDPOINT || path.starts_with(spindle_mcp::RESOURCE_METADATA)
+        {
+            spindle_mcp::serve(&ctx, &verifier, req)
         } else {
             spindle_api::ops(&ctx, req)
-        };
+        }
+    }
+
+    /// Sends a request through the component Spin would route it to, on `conn`.
+    pub fn send_on(&self, conn: &PgDb, req: http::Request<Vec<u8>>) -> Resp {
+        let response = self.handle_on(conn, req);
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = serde_json::from_slice(response.body()).unwrap_or(Value::Null);

@@ -17,6 +17,12 @@ pub enum Reply {
     Redirect(u16, String),
     /// Read the request, then never answer (until the receiver is dropped).
     Hang,
+    /// This status, headers and body (a key server's JWKS, say).
+    Body {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
 }
 
 /// One request as it arrived.
@@ -156,7 +162,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
     };
     let mut reader = BufReader::new(stream);
     while !shared.stop.load(Ordering::SeqCst) {
-        let request = match read_request(&mut reader, shared) {
+        let request = match read_request(&mut reader, &shared.stop) {
             Some(request) => request,
             None => return,
         };
@@ -169,26 +175,45 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 .or_else(|| state.default.clone())
                 .unwrap_or(Reply::Status(200))
         };
-        let head = match reply {
+        let (head, body) = match reply {
             Reply::Hang => {
                 while !shared.stop.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 return;
             }
-            Reply::Status(status) => format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n"),
-            Reply::Redirect(status, location) => {
-                format!("HTTP/1.1 {status} X\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n")
+            Reply::Status(status) => (
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n"),
+                Vec::new(),
+            ),
+            Reply::Redirect(status, location) => (
+                format!("HTTP/1.1 {status} X\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n"),
+                Vec::new(),
+            ),
+            Reply::Body {
+                status,
+                headers,
+                body,
+            } => {
+                let mut head = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", body.len());
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
+                (head, body)
             }
         };
-        if writer.write_all(head.as_bytes()).is_err() {
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
             return;
         }
     }
 }
 
 /// Reads one request; `None` when the peer closed the connection or the receiver stops.
-fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Received> {
+pub(crate) fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    stop: &AtomicBool,
+) -> Option<Received> {
     let mut line = String::new();
     // Wait for the request line, looking up now and then to see whether to stop.
     loop {
@@ -201,7 +226,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> Option<Re
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                if shared.stop.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) {
                     return None;
                 }
             }
