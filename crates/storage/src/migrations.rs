@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/0003_idempotency.sql"),
     },
     Migration {
+        version: 4,
+        name: "0004_tag_counts.sql",
+        sql: include_str!("../../../migrations/0004_tag_counts.sql"),
+    },
+    Migration {
         version: 5,
         name: "0005_recurrence.sql",
         sql: include_str!("../../../migrations/0005_recurrence.sql"),

@@ -202,6 +202,20 @@ impl App {
             .expect("an integer n")
     }
 
+    /// The JSON column `j` of a one-row query.
+    pub fn conn_query_json(&self, sql: &str) -> Value {
+        let rows = self
+            .conn
+            .query(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let bytes = rows
+            .first()
+            .expect("a row")
+            .json("j")
+            .expect("a jsonb column j");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
     /// Runs a statement that sets up a situation (e.g. makes events due now).
     pub fn conn_execute(&self, sql: &str) {
         self.conn
