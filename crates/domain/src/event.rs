@@ -9,6 +9,16 @@ pub const TASK_EVENTS_CHANNEL: &str = "task-events";
 pub const TASK_EVENTS_DLQ_CHANNEL: &str = "task-events.dlq";
 /// The `source` attribute of every task event.
 pub const TASK_EVENT_SOURCE: &str = "/spindle/tasks";
+/// The Redis channel of `reminder.due` events and `delivery.due` announcements,
+/// which the notifier subscribes to.
+pub const REMINDERS_CHANNEL: &str = "reminders";
+/// The outbox channel of `notification.created` events: they exist for the change
+/// feed, and nobody needs to hear them on the bus.
+pub const NOTIFICATIONS_CHANNEL: &str = "notifications";
+/// The `source` of `reminder.due` and `delivery.due`.
+pub const REMINDER_EVENT_SOURCE: &str = "/spindle/reminders";
+/// The `source` of `notification.created`.
+pub const NOTIFICATION_EVENT_SOURCE: &str = "/spindle/notifications";
 
 /// What happened to a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,6 +35,13 @@ pub enum EventType {
     TaskDeleted,
     #[serde(rename = "reminder.due")]
     ReminderDue,
+    /// A new inbox entry (for the change feed).
+    #[serde(rename = "notification.created")]
+    NotificationCreated,
+    /// A webhook delivery is due for another attempt (announced by the tick from the
+    /// deliveries table; never stored in the outbox).
+    #[serde(rename = "delivery.due")]
+    DeliveryDue,
 }
 
 impl EventType {
@@ -36,6 +53,8 @@ impl EventType {
             EventType::TaskReopened => "task.reopened",
             EventType::TaskDeleted => "task.deleted",
             EventType::ReminderDue => "reminder.due",
+            EventType::NotificationCreated => "notification.created",
+            EventType::DeliveryDue => "delivery.due",
         }
     }
 }
@@ -89,6 +108,29 @@ impl Envelope {
             userid: user_id.to_owned(),
             sequence: None,
             causationid: None,
+            data,
+        }
+    }
+
+    /// A new event of any kind; `time` is RFC 3339.
+    pub fn new(
+        kind: EventType,
+        source: &str,
+        subject: String,
+        user_id: &str,
+        time: String,
+        data: Json,
+    ) -> Self {
+        Envelope {
+            specversion: "1.0".to_owned(),
+            id: uuid::Uuid::new_v4().to_string(),
+            source: source.to_owned(),
+            kind,
+            subject,
+            time,
+            datacontenttype: "application/json".to_owned(),
+            userid: user_id.to_owned(),
+            sequence: None,
             data,
         }
     }

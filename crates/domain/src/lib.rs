@@ -4,6 +4,7 @@
 //! storage and HTTP layers never see an empty title, an unknown priority or an
 //! invalid recurrence rule. Nothing here knows about Spin, SQL or HTTP.
 
+mod channel;
 mod draft;
 mod errors;
 pub mod event;
@@ -13,6 +14,7 @@ mod task;
 mod text;
 mod time;
 
+pub use channel::{non_global, ChannelKind, ChannelName, NetworkPolicy, WebhookUrl};
 pub use draft::{DraftFields, TaskDraft};
 pub use errors::{FieldError, FieldErrors};
 pub use recurrence::{next_reminders, Recurrence, RecurrenceMode, Series};

@@ -43,6 +43,8 @@ impl ReminderSpec {
 pub enum ReminderState {
     Pending,
     Fired,
+    /// Claimed later than `reminder_max_late` after its time: inbox only.
+    Missed,
     Delivered,
     Failed,
     Cancelled,
@@ -53,6 +55,7 @@ impl ReminderState {
         match self {
             ReminderState::Pending => "pending",
             ReminderState::Fired => "fired",
+            ReminderState::Missed => "missed",
             ReminderState::Delivered => "delivered",
             ReminderState::Failed => "failed",
             ReminderState::Cancelled => "cancelled",
@@ -63,6 +66,7 @@ impl ReminderState {
         Some(match raw {
             "pending" => ReminderState::Pending,
             "fired" => ReminderState::Fired,
+            "missed" => ReminderState::Missed,
             "delivered" => ReminderState::Delivered,
             "failed" => ReminderState::Failed,
             "cancelled" => ReminderState::Cancelled,

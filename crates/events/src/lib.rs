@@ -21,6 +21,10 @@ pub mod publish;
 pub mod recurrence;
 pub mod relay;
 
+/// The consumer name the notifier (crate `spindle-reminders`) records in
+/// `processed_events`; the relay waits for it on `reminders`.
+pub const NOTIFIER_CONSUMER: &str = "notifier";
+
 /// The channel on which events of `channel` that used up their delivery
 /// attempts are announced, e.g. `task-events.dlq` for `task-events`.
 pub fn dlq_channel(channel: &str) -> String {

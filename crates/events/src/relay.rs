@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use spindle_domain::event::TASK_EVENTS_CHANNEL;
+use spindle_domain::event::{REMINDERS_CHANNEL, TASK_EVENTS_CHANNEL};
 use spindle_ports::{Config, Db, DbError, PublishError, Publisher};
 use spindle_storage::outbox::{self, ClaimCursor, ClaimRequest, Claimed, OutboxMessage};
 
@@ -46,13 +46,19 @@ impl Default for RelaySettings {
             base_delay: crate::publish::DEFAULT_REDELIVERY_DELAY,
             max_backoff: Duration::from_secs(600),
             time_budget: Duration::from_secs(5),
-            required_consumers: vec![(
-                TASK_EVENTS_CHANNEL.to_owned(),
-                vec![
-                    crate::audit::CONSUMER.to_owned(),
-                    crate::recurrence::CONSUMER.to_owned(),
-                ],
-            )],
+            required_consumers: vec![
+                (
+                    TASK_EVENTS_CHANNEL.to_owned(),
+                    vec![
+                        crate::audit::CONSUMER.to_owned(),
+                        crate::recurrence::CONSUMER.to_owned(),
+                    ],
+                ),
+                (
+                    REMINDERS_CHANNEL.to_owned(),
+                    vec![crate::NOTIFIER_CONSUMER.to_owned()],
+                ),
+            ],
         }
     }
 }
@@ -314,16 +320,19 @@ mod tests {
     }
 
     #[test]
-    fn without_variables_the_relay_tries_eight_times_and_waits_for_audit_and_recurrence_on_task_events(
+    fn without_variables_the_relay_tries_eight_times_and_waits_for_audit_recurrence_and_notifier(
     ) {
         let settings = RelaySettings::from_config(&Vars(vec![])).unwrap();
         assert_eq!(settings.max_attempts, 8);
         assert_eq!(
             settings.required_consumers,
-            vec![(
-                "task-events".to_owned(),
-                vec!["audit".to_owned(), "recurrence".to_owned()]
-            )]
+            vec![
+                (
+                    "task-events".to_owned(),
+                    vec!["audit".to_owned(), "recurrence".to_owned()]
+                ),
+                ("reminders".to_owned(), vec!["notifier".to_owned()]),
+            ]
         );
     }
 
@@ -351,6 +360,7 @@ mod tests {
         assert_eq!(
             settings.required_consumers,
             vec![
+                ("reminders".to_owned(), vec!["notifier".to_owned()]),
                 (
                     "task-events".to_owned(),
                     vec!["audit".to_owned(), "recurrence".to_owned()]

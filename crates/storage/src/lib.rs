@@ -6,11 +6,36 @@
 //! `us_from_ts(column)` (SQL functions defined by the first migration).
 
 pub mod audit;
+pub mod channels;
 pub mod dead_letters;
+pub mod deliveries;
 pub mod idempotency;
 pub mod metrics;
 pub mod migrations;
+pub mod notifications;
 pub mod outbox;
 pub mod processed;
 pub mod tags;
 pub mod tasks;
+
+/// A `uuid` column as a [`uuid::Uuid`].
+pub(crate) fn uuid_column(
+    row: &spindle_ports::Row<'_>,
+    column: &str,
+) -> Result<uuid::Uuid, spindle_ports::DbError> {
+    let raw = row.str(column)?;
+    uuid::Uuid::parse_str(&raw)
+        .map_err(|e| spindle_ports::DbError::Decode(format!("column {column:?}: {e}")))
+}
+
+/// A nullable `uuid` column.
+pub(crate) fn opt_uuid_column(
+    row: &spindle_ports::Row<'_>,
+    column: &str,
+) -> Result<Option<uuid::Uuid>, spindle_ports::DbError> {
+    if row.is_null(column)? {
+        Ok(None)
+    } else {
+        uuid_column(row, column).map(Some)
+    }
+}

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_recurrence.sql",
         sql: include_str!("../../../migrations/0005_recurrence.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_reminders.sql",
+        sql: include_str!("../../../migrations/0006_reminders.sql"),
+    },
 ];
 
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.

@@ -133,6 +133,59 @@ pub fn append_many(
     Ok(seqs)
 }
 
+/// Appends events of many users at once (the reminder tick's batch), inside the
+/// caller's transaction, and returns them ready to publish, in `seq` order.
+///
+/// It takes the per-user lock of [`append`] for every user of the batch, in a
+/// fixed order, so a user's events still commit in `seq` order and two batches
+/// sharing users cannot deadlock.
+pub fn append_batch(
+    db: &impl Db,
+    channel: &str,
+    events: &[(Envelope, Option<uuid::Uuid>)],
+) -> Result<Vec<OutboxMessage>, DbError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<serde_json::Value> = events
+        .iter()
+        .map(|(envelope, task_id)| {
+            serde_json::json!({
+                "event_id": envelope.id,
+                "type": envelope.kind.as_str(),
+                "user_id": envelope.userid,
+                "task_id": task_id,
+                "envelope": envelope,
+            })
+        })
+        .collect();
+    let body = serde_json::to_vec(&items).map_err(|e| DbError::Conversion(e.to_string()))?;
+    db.query(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended('outbox:' || u, 0))) AS locked
+           FROM (SELECT DISTINCT x.user_id AS u
+                   FROM jsonb_to_recordset($1::jsonb) AS x(user_id text)
+                  ORDER BY 1) users",
+        &[Param::Jsonb(body.clone())],
+    )?;
+    let rows = db.query(
+        concat!(
+            "WITH inserted AS (
+                 INSERT INTO outbox (event_id, type, channel, user_id, task_id, envelope)
+                 SELECT x.event_id, x.type, $2, x.user_id, x.task_id, x.envelope
+                   FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+                            AS (event_id uuid, type text, user_id text, task_id uuid, envelope jsonb))
+                        WITH ORDINALITY AS x(event_id, type, user_id, task_id, envelope, n)
+                  ORDER BY x.n
+                 RETURNING seq, channel, envelope)
+             SELECT o.seq, o.channel, ",
+            published_envelope!("o"),
+            " AS payload FROM inserted o ORDER BY o.seq"
+        ),
+        &[Param::Jsonb(body), Param::Str(channel.to_owned())],
+    )?;
+    rows.iter().map(message_from).collect()
+}
+
 // ---------------------------------------------------------------------------
 // Publishing and relaying. Everything below reads or moves outbox rows after the
 // writer's transaction has committed.

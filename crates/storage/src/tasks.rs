@@ -751,3 +751,124 @@ pub fn retag(db: &impl Db, changed: Vec<(Task, Tags)>, now: Instant) -> Result<V
         })
         .collect())
 }
+
+// ---------------------------------------------------------------------------
+// Firing reminders.
+// ---------------------------------------------------------------------------
+
+/// A reminder the tick has just claimed, with its task as it was at the claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredReminder {
+    pub id: Uuid,
+    pub user_id: String,
+    /// `minutes_before` for a relative reminder, `None` for one at a fixed instant.
+    pub minutes_before: Option<i64>,
+    pub fire_at: Instant,
+    /// Claimed more than the allowed lateness after `fire_at`.
+    pub missed: bool,
+    pub task_id: Uuid,
+    pub title: String,
+    /// `P1`..`P4`.
+    pub priority: String,
+    pub due_at: Option<Instant>,
+    pub timezone: String,
+    pub tags: Vec<String>,
+}
+
+/// Claims up to `limit` due reminders (pending, `fire_at <= now`, task open) and
+/// marks them `fired`, or `missed` when `fire_at` is more than `max_late_micros`
+/// before `now`. Run it inside the transaction that writes their events: `FOR
+/// UPDATE SKIP LOCKED` makes concurrent ticks claim disjoint reminders, and a
+/// rollback gives them back.
+pub fn claim_due_reminders(
+    db: &impl Db,
+    now: Instant,
+    max_late_micros: i64,
+    limit: u32,
+) -> Result<Vec<FiredReminder>, DbError> {
+    let rows = db.query(
+        "WITH due AS (
+             SELECT r.id FROM reminders r JOIN tasks t ON t.id = r.task_id
+              WHERE r.state = 'pending' AND r.fire_at <= ts_from_us($1) AND t.status = 'open'
+              ORDER BY r.fire_at
+              LIMIT $3::int8
+              FOR UPDATE OF r SKIP LOCKED)
+         UPDATE reminders r
+            SET state = CASE WHEN r.fire_at < ts_from_us($1 - $2::int8) THEN 'missed' ELSE 'fired' END,
+                fired_at = ts_from_us($1)
+           FROM due, tasks t
+          WHERE r.id = due.id AND t.id = r.task_id
+         RETURNING r.id, r.user_id, r.minutes_before::int8 AS minutes_before,
+                   us_from_ts(r.fire_at) AS fire_at_us, r.state = 'missed' AS missed,
+                   t.id AS task_id, t.title, 'P' || t.priority AS priority,
+                   us_from_ts(t.due_at) AS due_at_us, t.timezone, t.tags",
+        &[
+            Param::Int64(now.micros()),
+            Param::Int64(max_late_micros.max(0)),
+            Param::Int64(i64::from(limit)),
+        ],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(FiredReminder {
+                id: parse_uuid(&row.str("id")?)?,
+                user_id: row.str("user_id")?,
+                minutes_before: row.opt_i64("minutes_before")?,
+                fire_at: Instant::from_micros(row.i64("fire_at_us")?),
+                missed: row.bool("missed")?,
+                task_id: parse_uuid(&row.str("task_id")?)?,
+                title: row.str("title")?,
+                priority: row.str("priority")?,
+                due_at: row.opt_i64("due_at_us")?.map(Instant::from_micros),
+                timezone: row.str("timezone")?,
+                tags: row.str_array("tags")?,
+            })
+        })
+        .collect()
+}
+
+/// Whether the reminder's task is still open (a reminder of a task completed or
+/// deleted since it fired is not delivered).
+pub fn reminder_task_is_open(db: &impl Db, reminder_id: Uuid) -> Result<bool, DbError> {
+    let rows = db.query(
+        "SELECT 1 AS one FROM reminders r JOIN tasks t ON t.id = r.task_id
+          WHERE r.id = $1 AND t.status = 'open'",
+        &[Param::Uuid(reminder_id.to_string())],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+/// Adds a one-off reminder at `at` to the user's open task (a snooze), bumping
+/// the task's version. `None` when the task is not the user's, is completed, or
+/// already carries the most reminders allowed.
+pub fn add_reminder_at(
+    db: &impl Db,
+    user_id: &str,
+    task_id: Uuid,
+    at: Instant,
+    now: Instant,
+) -> Result<Option<Uuid>, DbError> {
+    let id = Uuid::new_v4();
+    let rows = db.query(
+        "WITH task AS (
+             UPDATE tasks SET version = version + 1, updated_at = ts_from_us($5)
+              WHERE id = $2 AND user_id = $3 AND status = 'open'
+                AND (SELECT count(*) FROM reminders WHERE task_id = $2) < $6::int8
+             RETURNING id)
+         INSERT INTO reminders (id, task_id, user_id, position, at, fire_at, state, created_at)
+         SELECT $1, task.id, $3,
+                coalesce((SELECT max(position) + 1 FROM reminders WHERE task_id = $2), 0),
+                ts_from_us($4), ts_from_us($4), 'pending', ts_from_us($5)
+           FROM task
+         RETURNING id",
+        &[
+            Param::Uuid(id.to_string()),
+            Param::Uuid(task_id.to_string()),
+            Param::Str(user_id.to_owned()),
+            Param::Int64(at.micros()),
+            Param::Int64(now.micros()),
+            Param::Int64(spindle_domain::MAX_REMINDERS as i64),
+        ],
+    )?;
+    Ok((!rows.is_empty()).then_some(id))
+}

@@ -1,0 +1,200 @@
+//! What the tick and the notifier can be told through Spin variables.
+
+use std::time::Duration;
+
+use spindle_domain::event::REMINDERS_CHANNEL;
+use spindle_domain::NetworkPolicy;
+use spindle_ports::{Config, Timeouts};
+
+/// Variable: how late a reminder may be claimed and still go out (default 1 h).
+pub const REMINDER_MAX_LATE: &str = "reminder_max_late";
+/// Variable: attempts of a webhook delivery before it fails (default 8).
+pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
+/// Variable: failed deliveries in a row that disable a channel (default 10).
+pub const CHANNEL_FAILURE_LIMIT: &str = "channel_failure_limit";
+/// Variable: `true` lets webhooks reach private addresses and use `http` (dev, tests).
+pub const ALLOW_PRIVATE_WEBHOOKS: &str = "allow_private_webhooks";
+
+/// The tick's and the notifier's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The Redis channel of `reminder.due` and `delivery.due` (`reminders`; tests
+    /// use their own).
+    pub channel: String,
+    /// A reminder claimed later than this after its `fire_at` is `missed`.
+    pub max_late: Duration,
+    /// Reminders claimed per transaction.
+    pub batch_size: u32,
+    /// The tick stops claiming after this long.
+    pub time_budget: Duration,
+    pub max_delivery_attempts: u32,
+    pub channel_failure_limit: u32,
+    pub network_policy: NetworkPolicy,
+    /// For each webhook call.
+    pub timeouts: Timeouts,
+    /// Wait before the first retry; doubles with each attempt.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// How long the tick leaves a delivery it announced (or that the notifier is
+    /// about to send) before announcing it again.
+    pub announce_lease: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            channel: REMINDERS_CHANNEL.to_owned(),
+            max_late: Duration::from_secs(3600),
+            batch_size: 500,
+            time_budget: Duration::from_secs(5),
+            max_delivery_attempts: 8,
+            channel_failure_limit: 10,
+            network_policy: NetworkPolicy::PublicOnly,
+            timeouts: Timeouts {
+                connect: Duration::from_secs(5),
+                total: Duration::from_secs(10),
+            },
+            retry_base: Duration::from_secs(10),
+            retry_max: Duration::from_secs(3600),
+            announce_lease: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A variable that is set to something unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "variable {name} is {value:?}, but must be {expected}; fix it or unset it to use the default"
+)]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Settings {
+    pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Settings, SettingsError> {
+        let mut settings = Settings::default();
+        let bad = |name: &'static str, value: String, expected: &'static str| SettingsError {
+            name,
+            value,
+            expected,
+        };
+        if let Some(value) = config.get(REMINDER_MAX_LATE) {
+            settings.max_late = parse_duration(&value).ok_or_else(|| {
+                bad(
+                    REMINDER_MAX_LATE,
+                    value,
+                    "a duration such as 90s, 30m or 2h",
+                )
+            })?;
+        }
+        if let Some(value) = config.get(MAX_DELIVERY_ATTEMPTS) {
+            settings.max_delivery_attempts = match value.trim().parse::<u32>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => {
+                    return Err(bad(
+                        MAX_DELIVERY_ATTEMPTS,
+                        value,
+                        "a whole number from 1 to 100",
+                    ))
+                }
+            };
+        }
+        if let Some(value) = config.get(CHANNEL_FAILURE_LIMIT) {
+            settings.channel_failure_limit = match value.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => {
+                    return Err(bad(
+                        CHANNEL_FAILURE_LIMIT,
+                        value,
+                        "a whole number from 1 to 1000",
+                    ))
+                }
+            };
+        }
+        if let Some(value) = config.get(ALLOW_PRIVATE_WEBHOOKS) {
+            settings.network_policy = match value.trim() {
+                "true" => NetworkPolicy::AllowPrivate,
+                "false" => NetworkPolicy::PublicOnly,
+                _ => return Err(bad(ALLOW_PRIVATE_WEBHOOKS, value, "true or false")),
+            };
+        }
+        Ok(settings)
+    }
+
+    /// The wait before the attempt after `attempts` attempts.
+    pub fn retry_delay(&self, attempts: i64) -> Duration {
+        let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        self.retry_base
+            .saturating_mul(1u32 << doublings)
+            .min(self.retry_max)
+    }
+}
+
+/// `90`, `90s`, `30m`, `2h`: seconds, minutes or hours.
+fn parse_duration(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+pub(crate) fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Vars(Vec<(&'static str, &'static str)>);
+    impl Config for Vars {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_are_one_hour_late_eight_attempts_ten_failures_public_only() {
+        let s = Settings::from_config(&Vars(vec![])).unwrap();
+        assert_eq!(s.max_late, Duration::from_secs(3600));
+        assert_eq!(s.max_delivery_attempts, 8);
+        assert_eq!(s.channel_failure_limit, 10);
+        assert_eq!(s.network_policy, NetworkPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn variables_are_read_and_bad_values_named() {
+        let s = Settings::from_config(&Vars(vec![
+            ("reminder_max_late", "30m"),
+            ("allow_private_webhooks", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(s.max_late, Duration::from_secs(1800));
+        assert_eq!(s.network_policy, NetworkPolicy::AllowPrivate);
+        let err = Settings::from_config(&Vars(vec![("reminder_max_late", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("reminder_max_late"));
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let s = Settings::default();
+        assert_eq!(s.retry_delay(1), Duration::from_secs(10));
+        assert_eq!(s.retry_delay(2), Duration::from_secs(20));
+        assert_eq!(s.retry_delay(3), Duration::from_secs(40));
+        assert_eq!(s.retry_delay(40), Duration::from_secs(3600));
+    }
+}
