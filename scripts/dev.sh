@@ -137,16 +137,34 @@ while read -r type component; do
 done <<<"$triggers"
 [ "${#http_components[@]}" -gt 0 ] || die "no HTTP components found in spin.toml"
 
+# Without the cron plugin the tick still runs: POST /internal/tick every second.
+tick_over_http=0
 if [ "$needs_cron" -eq 1 ] && ! spin plugins list --installed 2>/dev/null | grep -q '^trigger-cron'; then
     cat >&2 <<EOF
 
-The Spin cron trigger plugin is not installed. Install it with
+The Spin cron trigger plugin is not installed, so reminder-cron cannot run.
+The same tick will be driven through POST /internal/tick every second instead.
+To use the cron trigger, install the plugin:
 
   spin plugins install --url $CRON_PLUGIN_MANIFEST --yes
 
-and run this command again.
 EOF
-    exit 1
+    tick_over_http=1
+    cron_components=$(printf '%s\n' "$triggers" | awk '$1 == "cron" { print $2 }')
+    remaining=()
+    for c in "${handler_components[@]}"; do
+        grep -qx "$c" <<<"$cron_components" || remaining+=("$c")
+    done
+    handler_components=("${remaining[@]}")
+fi
+
+# The notifier calls user URLs: it runs with private networks blocked, unless
+# webhooks to private addresses are allowed for local testing.
+notifier_args=(--runtime-config-file runtime-config/notifier.toml)
+if [ "${SPIN_VARIABLE_ALLOW_PRIVATE_WEBHOOKS:-false}" = true ]; then
+    say "allow_private_webhooks=true: the notifier may call http and private addresses"
+    export SPIN_VARIABLE_WEBHOOK_HOSTS=${SPIN_VARIABLE_WEBHOOK_HOSTS:-http://*:*}
+    notifier_args=()
 fi
 
 say "spin build"
@@ -202,9 +220,24 @@ supervise http spin up --listen "$LISTEN" "${http_args[@]}" &
 groups+=("$!")
 
 for c in "${handler_components[@]}"; do
-    supervise "$c" spin up -c "$c" &
+    if [ "$c" = notifier ]; then
+        supervise "$c" spin up -c "$c" "${notifier_args[@]}" &
+    else
+        supervise "$c" spin up -c "$c" &
+    fi
     groups+=("$!")
 done
+
+if [ "$tick_over_http" -eq 1 ]; then
+    (
+        while true; do
+            curl -s -o /dev/null -X POST "http://$LISTEN/internal/tick" \
+                -H "Authorization: Bearer $SPIN_VARIABLE_INTERNAL_TOKEN" || true
+            sleep 1
+        done
+    ) &
+    groups+=("$!")
+fi
 
 cat >&2 <<EOF
 

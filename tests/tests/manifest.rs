@@ -17,6 +17,10 @@ const MAY_HAVE_DEFAULT: &[&str] = &[
     "jwt_issuer",
     "jwt_audience",
     "public_base_url",
+    "reminder_max_late",
+    "channel_failure_limit",
+    "allow_private_webhooks",
+    "reminders_channel",
 ];
 
 fn root() -> PathBuf {

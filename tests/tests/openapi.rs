@@ -32,6 +32,7 @@ fn served_document() -> Value {
         publisher: &app.publisher,
         clock: &app.clock,
         config: &app.config,
+        http: &app.http,
     };
     let response = spindle_api::ops(&ctx, request);
     let body = String::from_utf8_lossy(response.body()).into_owned();

@@ -143,6 +143,7 @@ fn metrics_expose_the_event_backlog_in_prometheus_text() {
         publisher: &app.publisher,
         clock: &app.clock,
         config: &app.config,
+        http: &app.http,
     };
     let resp = spindle_api::ops(&ctx, req);
     assert_eq!(resp.status(), 200);

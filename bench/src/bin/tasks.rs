@@ -145,6 +145,7 @@ fn main() -> Result<()> {
         publisher: &publisher,
         clock: &clock,
         config: &config,
+        http: &spindle_native::UreqHttp::new(),
     };
     let token = bearer_token(&clock);
 
@@ -368,6 +369,7 @@ fn capture_list_query(ctx: &Ctx<'_, PgDb, RedisPublisher>, request: &Request) ->
         publisher: ctx.publisher,
         clock: ctx.clock,
         config: ctx.config,
+        http: ctx.http,
     };
     let response = tasks_api(&recording_ctx, request.clone());
     check_status(&response, StatusCode::OK)?;

@@ -16,6 +16,7 @@ async fn handle(req: IncomingRequest) -> Response {
         publisher: &publisher,
         clock: &SystemClock,
         config: &config,
+        http: &spindle_spin::SpinHttp,
     };
     // The identity provider's keys are cached in Redis across requests.
     let cache = SpinKv::new(config.get(settings::REDIS_URL).unwrap_or_default());

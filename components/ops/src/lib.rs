@@ -14,6 +14,7 @@ async fn handle(req: IncomingRequest) -> Response {
         publisher: &publisher,
         clock: &SystemClock,
         config: &config,
+        http: &spindle_spin::SpinHttp,
     };
     spindle_api::ops(&ctx, req)
 }

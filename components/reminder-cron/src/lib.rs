@@ -1,9 +1,12 @@
-//! The `reminder-cron` component: on every cron tick (spin-trigger-cron), runs
-//! the outbox relay. On Kubernetes, where there is no cron trigger, a CronJob
-//! calls the same relay through `POST /internal/tick` on `ops`.
+//! The `reminder-cron` component: on every cron tick (spin-trigger-cron, every
+//! second locally), fires due reminders, announces due webhook retries and runs
+//! the outbox relay. On Kubernetes, where there is no cron trigger, the same tick
+//! runs from a CronJob (`POST /internal/tick` on `ops`, or the `tick` component).
 
 use spindle_api::settings;
-use spindle_events::relay::{self, RelaySettings};
+use spindle_events::relay::RelaySettings;
+use spindle_ports::SystemClock;
+use spindle_reminders::{tick, Settings};
 
 wit_bindgen::generate!({
     world: "spin-cron",
@@ -15,12 +18,20 @@ struct Cron;
 impl Guest for Cron {
     fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
         let (db, publisher, config) = spindle_spin::platform(settings::DB_URL, settings::REDIS_URL);
-        let settings =
-            RelaySettings::from_config(&config).map_err(|e| Error::Other(e.to_string()))?;
+        let fail = |e: &dyn std::fmt::Display| Error::Other(e.to_string());
+        let relay = RelaySettings::from_config(&config).map_err(|e| fail(&e))?;
+        let settings = Settings::from_config(&config).map_err(|e| fail(&e))?;
         let report =
-            relay::tick(&db, &publisher, &settings).map_err(|e| Error::Other(e.to_string()))?;
-        if report.published > 0 || report.dead_lettered > 0 {
-            eprintln!("reminder-cron: relay {report:?}");
+            tick::tick(&db, &publisher, &SystemClock, &settings, &relay).map_err(|e| fail(&e))?;
+        if report.fired + report.missed > 0 || report.relay.published > 0 {
+            eprintln!(
+                "reminder-cron: fired {} missed {} announced {} relayed {} in {:?}",
+                report.fired,
+                report.missed,
+                report.announced,
+                report.relay.published,
+                report.elapsed
+            );
         }
         Ok(())
     }

@@ -2,10 +2,11 @@
 //! written against the ports so Spin components and native tests run the same code.
 //!
 //! Each component calls one entry point: [`tasks_api`], [`tags_api`],
-//! [`changes_api`] or [`ops`]; the MCP endpoint reaches the same handlers through
-//! [`serve_as`].
+//! [`changes_api`], [`channels_api`] or [`ops`]; the MCP endpoint reaches the same
+//! handlers through [`serve_as`].
 
 mod changes;
+mod channels;
 mod cors;
 mod input;
 pub mod openapi;
@@ -19,7 +20,7 @@ mod tasks;
 mod views;
 mod write;
 
-use spindle_ports::{Clock, Config, Db, Publisher};
+use spindle_ports::{Clock, Config, Db, HttpClient, Publisher};
 
 pub use cors::Cors;
 pub use problem::{ApiError, MAX_BODY_BYTES};
@@ -40,6 +41,9 @@ pub struct Ctx<'a, D, P> {
     pub publisher: &'a P,
     pub clock: &'a dyn Clock,
     pub config: &'a dyn Config,
+    /// Outbound HTTP (webhook test pings); a component that calls nothing out
+    /// still has one, and its manifest allows no host.
+    pub http: &'a dyn HttpClient,
 }
 
 impl<D: Db, P: Publisher> Ctx<'_, D, P> {
@@ -85,6 +89,11 @@ pub fn serve_as<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, user: &UserId, req: Re
     router::serve_authenticated(ctx, user, &req, &routes)
 }
 
+/// `/api/channels/...` and `/api/notifications/...`
+pub fn channels_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
+    router::serve_user(ctx, &req, &channels::routes())
+}
+
 /// Health, readiness, migrations, the relay tick, dead letters, the OpenAPI document.
 pub fn ops<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
     router::serve_ops(ctx, &req, &ops::routes())
@@ -101,6 +110,7 @@ pub fn all_routes<D: Db, P: Publisher>() -> Vec<(&'static str, &'static str)> {
     pairs(tasks::routes::<D, P>())
         .chain(pairs(tags::routes::<D, P>()))
         .chain(pairs(changes::routes::<D, P>()))
+        .chain(pairs(channels::routes::<D, P>()))
         .chain(pairs(ops::routes::<D, P>()))
         .collect()
 }

@@ -4,7 +4,7 @@
 use http::StatusCode;
 use serde_json::{json, Value};
 use spindle_events::dead_letters::ReplayError;
-use spindle_events::relay::{self, RelaySettings};
+use spindle_events::relay::RelaySettings;
 use spindle_ports::{Db, Publisher};
 use spindle_storage::migrations::{self, MigrationError, MigrationStatus};
 
@@ -133,21 +133,30 @@ fn relay_settings<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<RelaySetti
     RelaySettings::from_config(ctx.config).map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
+/// The tick a CronJob calls: fire due reminders, announce due webhook retries,
+/// relay the outbox (the same function as the `reminder-cron` component).
 fn tick<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
-    let settings = relay_settings(ctx)?;
-    let report = relay::tick(ctx.db, ctx.publisher, &settings)
+    let relay_settings = relay_settings(ctx)?;
+    let settings = spindle_reminders::Settings::from_config(ctx.config)
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let tick =
+        spindle_reminders::tick::tick(ctx.db, ctx.publisher, ctx.clock, &settings, &relay_settings)
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let report = &tick.relay;
     Ok(json(
         StatusCode::OK,
         &json!({
+            "reminders_fired": tick.fired,
+            "reminders_missed": tick.missed,
+            "deliveries_announced": tick.announced,
             "delivered": report.delivered,
             "claimed": report.claimed,
             "published": report.published,
             "dead_lettered": report.dead_lettered,
             "released": report.released,
-            "budget_spent": report.budget_spent,
-            "publish_error": report.publish_error.map(|e| e.to_string()),
-            "elapsed_ms": report.elapsed.as_millis(),
+            "budget_spent": report.budget_spent || tick.budget_spent,
+            "publish_error": report.publish_error.as_ref().map(|e| e.to_string()),
+            "elapsed_ms": tick.elapsed.as_millis(),
         }),
     ))
 }

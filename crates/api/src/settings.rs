@@ -13,6 +13,10 @@ pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
 pub const ADMIN_TOKEN: &str = "admin_token";
 pub const INTERNAL_TOKEN: &str = "internal_token";
 pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
+pub use spindle_reminders::settings::{
+    ALLOW_PRIVATE_WEBHOOKS, CHANNEL_FAILURE_LIMIT, REMINDERS_CHANNEL_VARIABLE as REMINDERS_CHANNEL,
+    REMINDER_MAX_LATE,
+};
 
 /// Every variable name, for the manifest check.
 pub const ALL: &[&str] = &[
@@ -27,6 +31,10 @@ pub const ALL: &[&str] = &[
     ADMIN_TOKEN,
     INTERNAL_TOKEN,
     MAX_DELIVERY_ATTEMPTS,
+    REMINDER_MAX_LATE,
+    CHANNEL_FAILURE_LIMIT,
+    ALLOW_PRIVATE_WEBHOOKS,
+    REMINDERS_CHANNEL,
 ];
 
 /// The variables that hold credentials: `secret = true` in `spin.toml`, never a

@@ -1,14 +1,15 @@
 //! Channel operations beyond their SQL: registering with a fresh secret, rotating
-//! it, and a test ping sent through the same delivery machinery as reminders.
+//! it, and a test ping sent by the notifier like any delivery.
 
 use std::time::Duration;
 
-use spindle_domain::{ChannelKind, ChannelName, Instant, WebhookUrl};
-use spindle_ports::{Clock, Db, DbError, HttpClient};
+use spindle_domain::event::{Envelope, EventType, REMINDER_EVENT_SOURCE};
+use spindle_domain::{format_instant, ChannelKind, ChannelName, Instant, WebhookUrl};
+use spindle_ports::{Clock, Db, DbError, Publisher};
 use spindle_storage::channels::{self, Channel, NewChannel};
-use spindle_storage::deliveries::{self, Outcome};
+use spindle_storage::deliveries;
 
-use crate::delivery::{self, Attempted, Senders};
+use crate::delivery;
 use crate::settings::{micros, Settings};
 use crate::webhook;
 
@@ -52,38 +53,59 @@ pub fn rotate_secret(
     Ok(channels::rotate_secret(db, user_id, id, &secret, until, now)?.map(|c| (c, secret)))
 }
 
-/// The result of a test ping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ping {
-    pub delivery_id: uuid::Uuid,
-    pub outcome: Outcome,
-}
+/// How long a ping waits for the notifier's answer beyond the call's own timeout.
+const PING_GRACE: Duration = Duration::from_secs(2);
+/// How often a ping looks at its delivery.
+const PING_POLL: Duration = Duration::from_millis(100);
 
-/// Sends a `ping` to the channel now (one attempt, recorded in its delivery log).
-pub fn ping<D: Db, H: HttpClient>(
-    db: &D,
-    http: &H,
-    clock: &impl Clock,
+/// Sends a `ping` to the channel through the notifier, the only process that
+/// calls user URLs, and waits for its outcome: the delivery is created due, its
+/// `delivery.due` published on the reminders channel, and its row read until the
+/// attempt is over. `None` when no answer came in time (the notifier is down or
+/// busy); the attempt still happens later and shows in the delivery log.
+pub fn ping(
+    db: &impl Db,
+    publisher: &impl Publisher,
+    clock: &(impl Clock + ?Sized),
     settings: &Settings,
     channel: &Channel,
-) -> Result<Ping, DbError> {
+    sleep: impl Fn(Duration),
+) -> Result<(uuid::Uuid, Option<deliveries::Status>), DbError> {
     let now = Instant::from_micros(clock.now_micros());
     let payload = delivery::ping_payload(channel.id, now);
-    // Created due, so the attempt below claims it like any delivery.
-    let id = deliveries::create_ping(db, &channel.user_id, channel.id, &payload, now, now)?;
-    let senders = Senders::new(http, settings);
-    // A ping is never retried: one attempt is all it has.
-    let once = Settings {
-        max_delivery_attempts: 1,
-        ..settings.clone()
-    };
-    match delivery::attempt(db, &senders, clock, &once, id)? {
-        Attempted::Done { outcome, .. } => Ok(Ping {
-            delivery_id: id,
-            outcome,
-        }),
-        Attempted::NotClaimed => Err(DbError::Decode(
-            "the test delivery was taken by someone else".into(),
-        )),
+    let announced_until = Instant::from_micros(now.micros() + micros(settings.announce_lease));
+    let id = deliveries::create_ping(
+        db,
+        &channel.user_id,
+        channel.id,
+        &payload,
+        now,
+        announced_until,
+    )?;
+    let envelope = announcement(id, &channel.user_id, now);
+    // Refused by the bus: the tick announces it once the lease lapses.
+    let _ = publisher.publish(&settings.channel, &envelope);
+    let deadline = std::time::Instant::now() + settings.timeouts.total + PING_GRACE;
+    loop {
+        if let Some(status) = deliveries::status(db, id)?.filter(|s| s.is_final()) {
+            return Ok((id, Some(status)));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok((id, None));
+        }
+        sleep(PING_POLL);
     }
+}
+
+/// The `delivery.due` message that asks the notifier to attempt a delivery.
+pub fn announcement(id: uuid::Uuid, user_id: &str, now: Instant) -> Vec<u8> {
+    let envelope = Envelope::new(
+        EventType::DeliveryDue,
+        REMINDER_EVENT_SOURCE,
+        format!("deliveries/{id}"),
+        user_id,
+        format_instant(now, None),
+        serde_json::json!({ "delivery_id": id }),
+    );
+    serde_json::to_vec(&envelope).unwrap_or_default()
 }

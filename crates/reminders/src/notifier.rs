@@ -55,10 +55,10 @@ pub enum ReminderError {
 }
 
 /// Handles one message of `reminders`.
-pub fn handle<D: Db, H: HttpClient>(
+pub fn handle<D: Db, H: HttpClient + ?Sized>(
     db: &D,
     http: &H,
-    clock: &impl Clock,
+    clock: &(impl Clock + ?Sized),
     settings: &Settings,
     message: &[u8],
 ) -> Result<Handled, NotifierError> {
@@ -108,7 +108,7 @@ pub fn handle<D: Db, H: HttpClient>(
 /// The transactional part of a `reminder.due`: inbox entry, delivery rows.
 fn take_in<D: Db>(
     tx: &D,
-    clock: &impl Clock,
+    clock: &(impl Clock + ?Sized),
     settings: &Settings,
     envelope: &Envelope,
     created: &mut Vec<uuid::Uuid>,

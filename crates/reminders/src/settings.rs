@@ -14,6 +14,9 @@ pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
 pub const CHANNEL_FAILURE_LIMIT: &str = "channel_failure_limit";
 /// Variable: `true` lets webhooks reach private addresses and use `http` (dev, tests).
 pub const ALLOW_PRIVATE_WEBHOOKS: &str = "allow_private_webhooks";
+/// Variable: the Redis channel of reminder events (default `reminders`; the
+/// notifier's trigger in `spin.toml` must subscribe to the same).
+pub const REMINDERS_CHANNEL_VARIABLE: &str = "reminders_channel";
 
 /// The tick's and the notifier's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +78,9 @@ pub struct SettingsError {
 impl Settings {
     pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Settings, SettingsError> {
         let mut settings = Settings::default();
+        if let Some(channel) = config.get(REMINDERS_CHANNEL_VARIABLE) {
+            settings.channel = channel;
+        }
         let bad = |name: &'static str, value: String, expected: &'static str| SettingsError {
             name,
             value,

@@ -50,7 +50,7 @@ pub enum TickError {
 pub fn tick(
     db: &impl Db,
     publisher: &impl Publisher,
-    clock: &impl Clock,
+    clock: &(impl Clock + ?Sized),
     settings: &Settings,
     relay_settings: &RelaySettings,
 ) -> Result<TickReport, TickError> {
@@ -59,7 +59,12 @@ pub fn tick(
     let mut report = TickReport::default();
     fire_due(db, publisher, now, settings, started, &mut report)?;
     announce_due(db, publisher, now, settings, &mut report)?;
-    report.relay = relay::tick(db, publisher, relay_settings)?;
+    // The notifier must process what goes out on the reminders channel, whatever
+    // that channel is called here.
+    let relay_settings = relay_settings
+        .clone()
+        .requiring(&settings.channel, &[crate::notifier::CONSUMER]);
+    report.relay = relay::tick(db, publisher, &relay_settings)?;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -164,15 +169,7 @@ fn announce_due(
             return Ok(());
         }
         for delivery in &due {
-            let envelope = Envelope::new(
-                EventType::DeliveryDue,
-                REMINDER_EVENT_SOURCE,
-                format!("deliveries/{}", delivery.id),
-                &delivery.user_id,
-                format_instant(now, None),
-                json!({ "delivery_id": delivery.id }),
-            );
-            let payload = serde_json::to_vec(&envelope).unwrap_or_default();
+            let payload = crate::channels::announcement(delivery.id, &delivery.user_id, now);
             if let Err(err) = publisher.publish(&settings.channel, &payload) {
                 report.announce_error = Some(err);
                 return Ok(());

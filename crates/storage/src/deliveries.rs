@@ -47,22 +47,22 @@ pub fn create_for_reminder(
     rows.iter().map(|r| uuid_column(&r, "id")).collect()
 }
 
-/// Creates a test ping to `channel_id`, due at `due` (not announced by the tick:
-/// the caller attempts it at once).
+/// Creates a test ping to `channel_id`, due now; the caller announces it, and the
+/// tick leaves it alone until `announced_until`.
 pub fn create_ping(
     db: &impl Db,
     user_id: &str,
     channel_id: Uuid,
     payload: &serde_json::Value,
     now: Instant,
-    due: Instant,
+    announced_until: Instant,
 ) -> Result<Uuid, DbError> {
     let id = Uuid::new_v4();
     let body = serde_json::to_vec(payload).map_err(|e| DbError::Conversion(e.to_string()))?;
     db.execute(
         "INSERT INTO deliveries (id, channel_id, user_id, payload, state, attempts,
                                  next_attempt_at, announced_until, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'pending', 0, ts_from_us($6), 'infinity', ts_from_us($5),
+         VALUES ($1, $2, $3, $4, 'pending', 0, ts_from_us($5), ts_from_us($6), ts_from_us($5),
                  ts_from_us($5))",
         &[
             Param::Uuid(id.to_string()),
@@ -70,7 +70,7 @@ pub fn create_ping(
             Param::Str(user_id.to_owned()),
             Param::Jsonb(body),
             Param::Int64(now.micros()),
-            Param::Int64(due.micros()),
+            Param::Int64(announced_until.micros()),
         ],
     )?;
     Ok(id)
@@ -198,6 +198,40 @@ pub fn record(db: &impl Db, id: Uuid, outcome: &Outcome, now: Instant) -> Result
         ],
     )?;
     Ok(())
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub state: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl Status {
+    /// Delivered, failed or skipped: nothing more will happen to it.
+    pub fn is_final(&self) -> bool {
+        !matches!(self.state.as_str(), "pending" | "sending")
+    }
+}
+
+pub fn status(db: &impl Db, id: Uuid) -> Result<Option<Status>, DbError> {
+    let rows = db.query(
+        "SELECT state, attempts::int8 AS attempts, last_status::int8 AS last_status, last_error
+           FROM deliveries WHERE id = $1",
+        &[Param::Uuid(id.to_string())],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(Status {
+                state: r.str("state")?,
+                attempts: r.i64("attempts")?,
+                last_status: r.opt_i64("last_status")?,
+                last_error: r.opt_str("last_error")?,
+            })
+        })
+        .transpose()
 }
 
 /// A delivery due for an attempt, to announce to the notifier.
