@@ -207,6 +207,7 @@ fn a_test_ping_is_sent_by_the_notifier_and_answered_with_the_receivers_status() 
         (ping.body["state"].clone(), ping.body["status"].clone()),
         (json!("delivered"), json!(200))
     );
+    app.clock.advance(Duration::from_secs(1));
     let failed = app.call("POST", &format!("/api/channels/{id}/test"), "alice", None);
     assert_eq!(
         (failed.body["state"].clone(), failed.body["status"].clone()),

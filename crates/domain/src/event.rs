@@ -131,6 +131,7 @@ impl Envelope {
             datacontenttype: "application/json".to_owned(),
             userid: user_id.to_owned(),
             sequence: None,
+            causationid: None,
             data,
         }
     }

@@ -320,8 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn without_variables_the_relay_tries_eight_times_and_waits_for_audit_recurrence_and_notifier(
-    ) {
+    fn without_variables_the_relay_tries_eight_times_and_waits_for_audit_recurrence_and_notifier() {
         let settings = RelaySettings::from_config(&Vars(vec![])).unwrap();
         assert_eq!(settings.max_attempts, 8);
         assert_eq!(
