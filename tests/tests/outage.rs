@@ -16,6 +16,7 @@ fn get_on(app: &App, pool: &std::sync::Arc<PgPool>, uri: &str) -> Resp {
         publisher: &app.publisher,
         clock: &app.clock,
         config: &app.config,
+        http: &app.http,
     };
     let req = app
         .request("GET", uri, Some("alice"), None)

@@ -22,6 +22,7 @@ fn statements_of(
         publisher: &app.publisher,
         clock: &app.clock,
         config: &app.config,
+        http: &app.http,
     };
     let mut builder = app.request(method, uri, Some("alice"), body);
     if let Some(key) = key {

@@ -30,7 +30,10 @@ use spindle_api::auth::{sign, Claims};
 use spindle_api::{settings, Ctx, Request};
 use spindle_bench::{changes_api, tasks_api};
 use spindle_native::testing::{TestDb, TestRedis};
-use spindle_native::{MapConfig, PgPool, PooledDb, RedisPublisher, SPIN_POOL_SIZE};
+use spindle_native::{MapConfig, PgPool, PooledDb, RedisPublisher, UreqHttp, SPIN_POOL_SIZE};
+
+/// The outbound HTTP every request context carries; these routes never call out.
+static HTTP: std::sync::LazyLock<UreqHttp> = std::sync::LazyLock::new(UreqHttp::new);
 use spindle_ports::{Clock, Db, DbError, Param, Rows, SystemClock};
 
 const JWT_SECRET: &str = "bench-secret";
@@ -235,6 +238,7 @@ impl Run<'_> {
             publisher,
             clock: &SystemClock,
             config: self.config,
+            http: &*HTTP,
         }
     }
 
