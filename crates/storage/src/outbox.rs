@@ -176,8 +176,8 @@ pub fn append_batch(
                             AS (event_id uuid, type text, user_id text, task_id uuid, envelope jsonb))
                         WITH ORDINALITY AS x(event_id, type, user_id, task_id, envelope, n)
                   ORDER BY x.n
-                 RETURNING seq, channel, envelope)
-             SELECT o.seq, o.channel, ",
+                 RETURNING seq, user_id, channel, envelope)
+             SELECT o.seq, o.user_id, o.channel, ",
             published_envelope!("o"),
             " AS payload FROM inserted o ORDER BY o.seq"
         ),
