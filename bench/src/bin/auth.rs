@@ -155,13 +155,14 @@ fn mcp_beside_api() -> Result<()> {
     let publisher = RedisPublisher::new(REDIS_URL);
     let clock = FixedClock::new(NOW * 1_000_000);
     let config = MapConfig::new().with(settings::JWT_SECRET, SECRET);
+    let (http, kv) = (UreqHttp::new(), RedisKv::new(REDIS_URL));
     let ctx = Ctx {
         db: &conn,
         publisher: &publisher,
         clock: &clock,
         config: &config,
+        http: &http,
     };
-    let (http, kv) = (UreqHttp::new(), RedisKv::new(REDIS_URL));
     let verifier = Verifier::new(settings::auth(&config), &http, &kv);
     let token = sign(
         &Claims {

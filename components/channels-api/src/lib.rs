@@ -2,8 +2,10 @@
 
 use spin_sdk::http::IncomingRequest;
 use spin_sdk::http_component;
+use spindle_api::auth::Verifier;
 use spindle_api::{settings, Ctx, Response, MAX_BODY_BYTES};
-use spindle_ports::SystemClock;
+use spindle_ports::{Config, SystemClock};
+use spindle_spin::{SpinHttp, SpinKv};
 
 #[http_component]
 async fn handle(req: IncomingRequest) -> Response {
@@ -14,7 +16,10 @@ async fn handle(req: IncomingRequest) -> Response {
         publisher: &publisher,
         clock: &SystemClock,
         config: &config,
-        http: &spindle_spin::SpinHttp,
+        http: &SpinHttp,
     };
-    spindle_api::channels_api(&ctx, req)
+    // The identity provider's keys are cached in Redis across requests.
+    let cache = SpinKv::new(config.get(settings::REDIS_URL).unwrap_or_default());
+    let verifier = Verifier::new(settings::auth(&config), &SpinHttp, &cache);
+    spindle_api::channels_api(&ctx, &verifier, req)
 }

@@ -17,6 +17,7 @@ async fn handle(req: IncomingRequest) -> Response {
         publisher: &publisher,
         clock: &SystemClock,
         config: &config,
+        http: &SpinHttp,
     };
     // The identity provider's keys are cached in Redis across requests.
     let cache = SpinKv::new(config.get(settings::REDIS_URL).unwrap_or_default());

@@ -90,8 +90,12 @@ pub fn serve_as<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, user: &UserId, req: Re
 }
 
 /// `/api/channels/...` and `/api/notifications/...`
-pub fn channels_api<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, req: Request) -> Response {
-    router::serve_user(ctx, &req, &channels::routes())
+pub fn channels_api<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    verifier: &Verifier<'_>,
+    req: Request,
+) -> Response {
+    router::serve_user(ctx, verifier, &req, &channels::routes())
 }
 
 /// Health, readiness, migrations, the relay tick, dead letters, the OpenAPI document.

@@ -100,6 +100,7 @@ impl App {
             publisher: &self.publisher,
             clock: &self.clock,
             config: &self.config,
+            http: &self.http,
         }
     }
 
@@ -116,6 +117,8 @@ impl App {
             spindle_api::tasks_api(&ctx, &verifier, req)
         } else if path.starts_with("/api/tags") {
             spindle_api::tags_api(&ctx, &verifier, req)
+        } else if path.starts_with("/api/channels") || path.starts_with("/api/notifications") {
+            spindle_api::channels_api(&ctx, &verifier, req)
         } else if path == spindle_mcp::ENDPOINT || path.starts_with(spindle_mcp::RESOURCE_METADATA)
         {
             spindle_mcp::serve(&ctx, &verifier, req)
