@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use push_support::{verify_vapid, Browser};
 use serde_json::json;
-use spindle_domain::{Instant, Priority};
+use spindle_domain::{Instant, NetworkPolicy, Priority};
 use spindle_native::testing::{Receiver, Reply};
 use spindle_native::UreqHttp;
 use spindle_ports::{HttpClient, HttpRequest, Method, Timeouts};
 use spindle_webpush::{
-    classify, push_request, PushOptions, PushOutcome, PushRequest, PushSubscription, Schemes,
-    Topic, Ttl, Urgency, Vapid, VapidKey, TOKEN_LIFETIME_SECONDS,
+    classify, push_request, PushOptions, PushOutcome, PushRequest, PushSubscription, Topic, Ttl,
+    Urgency, Vapid, VapidKey, TOKEN_LIFETIME_SECONDS,
 };
 use uuid::Uuid;
 
@@ -47,7 +47,7 @@ fn a_push_message_arrives_encrypted_for_the_subscription_with_a_valid_vapid_toke
     let browser = Browser::new();
     let subscription = PushSubscription::parse(
         &browser.subscription(&receiver.url("/wpush/v2/abc")),
-        Schemes::HttpOrHttps,
+        NetworkPolicy::AllowPrivate,
     )
     .unwrap();
     let vapid = vapid();
@@ -106,7 +106,7 @@ fn every_message_has_its_own_salt_and_key_and_only_its_subscription_opens_it() {
     let stranger = Browser::new();
     let subscription = PushSubscription::parse(
         &browser.subscription(&receiver.url("/p")),
-        Schemes::HttpOrHttps,
+        NetworkPolicy::AllowPrivate,
     )
     .unwrap();
     let options = PushOptions {

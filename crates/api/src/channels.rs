@@ -12,6 +12,7 @@ use spindle_reminders::channels as service;
 use spindle_reminders::{views as shapes, Settings};
 use spindle_storage::deliveries;
 use spindle_storage::{channels as store, notifications, tasks};
+use spindle_webpush::PushSubscription;
 use uuid::Uuid;
 
 use crate::auth::UserId;
@@ -49,7 +50,15 @@ pub fn routes<D: Db, P: Publisher>() -> Vec<Route<UserHandler<D, P>>> {
             "/api/channels/{id}/rotate-secret",
             |ctx, req, user, path| {
                 only_params(&query_pairs(req), &[])?;
-                let id = owned(ctx, user, path)?.id;
+                let channel = owned(ctx, user, path)?;
+                if channel.kind != ChannelKind::Webhook {
+                    return Err(ApiError::Conflict(
+                        "only a webhook channel has a signing secret; a web_push channel is \
+                         encrypted for its browser's keys instead"
+                            .into(),
+                    ));
+                }
+                let id = channel.id;
                 let (channel, secret) =
                     service::rotate_secret(ctx.db, user.as_str(), id, ctx.now())?
                         .ok_or_else(|| not_found("channel", path.get("id")))?;
@@ -62,6 +71,10 @@ pub fn routes<D: Db, P: Publisher>() -> Vec<Route<UserHandler<D, P>>> {
         }),
         Route::get("/api/channels/{id}/deliveries", |ctx, req, user, path| {
             deliveries_log(ctx, req, &owned(ctx, user, path)?)
+        }),
+        Route::get("/api/push/vapid-public-key", |ctx, req, _, _| {
+            only_params(&query_pairs(req), &[])?;
+            crate::push::vapid_public_key(ctx)
         }),
         Route::get("/api/notifications", |ctx, req, user, _| {
             inbox(ctx, req, user)
@@ -155,10 +168,13 @@ fn create<D: Db, P: Publisher>(
     let kind = match take_string(&mut body, &mut errors, "type") {
         Some(raw) => errors.check("type", ChannelKind::parse(&raw)),
         None => {
-            errors.add("type", "is required: \"webhook\"");
+            errors.add("type", "is required: \"webhook\" or \"web_push\"");
             None
         }
     };
+    if kind == Some(ChannelKind::WebPush) {
+        return create_web_push(ctx, user, &settings, body, errors);
+    }
     let url = match take_string(&mut body, &mut errors, "url") {
         Some(raw) => errors.check("url", WebhookUrl::parse(&raw, settings.network_policy)),
         None => {
@@ -182,6 +198,66 @@ fn create<D: Db, P: Publisher>(
     }
     let (channel, secret) = service::create_webhook(ctx.db, user.as_str(), &name, &url, ctx.now())?;
     let mut response = json(StatusCode::CREATED, &with_secret(&channel, &secret));
+    if let Ok(location) = format!("/api/channels/{}", channel.id).parse() {
+        response
+            .headers_mut()
+            .insert(http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `{"type": "web_push", "subscription": PushSubscription.toJSON(), "name"?}`: 201 with the
+/// new channel, or 200 with the user's channel for that subscription when it exists.
+fn create_web_push<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    user: &UserId,
+    settings: &Settings,
+    mut body: Map<String, Value>,
+    mut errors: FieldErrors,
+) -> Result<Response, ApiError> {
+    let subscription = match body.remove("subscription") {
+        Some(value) => match PushSubscription::parse(&value, settings.network_policy) {
+            Ok(subscription) => Some(subscription),
+            Err(found) => {
+                for e in found.errors() {
+                    errors.add(e.field.clone(), e.message.clone());
+                }
+                None
+            }
+        },
+        None => {
+            errors.add(
+                "subscription",
+                "is required: the browser's PushSubscription.toJSON()",
+            );
+            None
+        }
+    };
+    let name = match take_string(&mut body, &mut errors, "name") {
+        Some(raw) => errors.check("name", ChannelName::parse(&raw)),
+        None => ChannelName::parse("Browser").ok(),
+    };
+    reject_unknown(&body, &mut errors, "type, subscription and name");
+    let (Some(subscription), Some(name)) = (subscription, name) else {
+        return Err(ApiError::Validation(errors));
+    };
+    errors.into_result(|| ())?;
+    let keys = &subscription.to_json()["keys"];
+    let (channel, created) = store::upsert_web_push(
+        ctx.db,
+        Uuid::new_v4(),
+        user.as_str(),
+        name.as_str(),
+        subscription.endpoint.as_str(),
+        keys,
+        ctx.now(),
+    )?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = json(status, &shapes::channel(&channel));
     if let Ok(location) = format!("/api/channels/{}", channel.id).parse() {
         response
             .headers_mut()

@@ -12,6 +12,7 @@ mod input;
 pub mod openapi;
 mod ops;
 mod problem;
+mod push;
 mod respond;
 mod router;
 pub mod settings;
@@ -89,7 +90,7 @@ pub fn serve_as<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>, user: &UserId, req: Re
     router::serve_authenticated(ctx, user, &req, &routes)
 }
 
-/// `/api/channels/...` and `/api/notifications/...`
+/// `/api/channels/...`, `/api/notifications/...` and `/api/push/...`
 pub fn channels_api<D: Db, P: Publisher>(
     ctx: &Ctx<'_, D, P>,
     verifier: &Verifier<'_>,

@@ -15,7 +15,7 @@ pub const INTERNAL_TOKEN: &str = "internal_token";
 pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
 pub use spindle_reminders::settings::{
     ALLOW_PRIVATE_WEBHOOKS, CHANNEL_FAILURE_LIMIT, REMINDERS_CHANNEL_VARIABLE as REMINDERS_CHANNEL,
-    REMINDER_MAX_LATE,
+    REMINDER_MAX_LATE, VAPID_PRIVATE_KEY, VAPID_SUBJECT,
 };
 
 /// Every variable name, for the manifest check.
@@ -35,12 +35,21 @@ pub const ALL: &[&str] = &[
     CHANNEL_FAILURE_LIMIT,
     ALLOW_PRIVATE_WEBHOOKS,
     REMINDERS_CHANNEL,
+    VAPID_PRIVATE_KEY,
+    VAPID_SUBJECT,
 ];
 
 /// The variables that hold credentials: `secret = true` in `spin.toml`, never a
 /// default (but see [`OPTIONAL_SECRETS`]), and on the cluster always from a
 /// Kubernetes Secret.
-pub const SECRETS: &[&str] = &[DB_URL, REDIS_URL, JWT_SECRET, ADMIN_TOKEN, INTERNAL_TOKEN];
+pub const SECRETS: &[&str] = &[
+    DB_URL,
+    REDIS_URL,
+    JWT_SECRET,
+    ADMIN_TOKEN,
+    INTERNAL_TOKEN,
+    VAPID_PRIVATE_KEY,
+];
 
 /// Credentials a deployment may leave out: their default is the empty string, which
 /// reads as unset. `jwt_secret` is not needed where an identity provider signs the

@@ -9,19 +9,25 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub enum ChannelKind {
     /// A signed `POST` (Standard Webhooks) to a URL.
     Webhook,
+    /// A Web Push message (RFC 8030/8291/8292) to a browser's push subscription.
+    WebPush,
 }
 
 impl ChannelKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Webhook => "webhook",
+            ChannelKind::WebPush => "web_push",
         }
     }
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw {
             "webhook" => Ok(ChannelKind::Webhook),
-            other => Err(format!("unknown channel type {other:?}; use \"webhook\"")),
+            "web_push" => Ok(ChannelKind::WebPush),
+            other => Err(format!(
+                "unknown channel type {other:?}; use \"webhook\" or \"web_push\""
+            )),
         }
     }
 }
@@ -88,20 +94,28 @@ impl WebhookUrl {
         if url.fragment().is_some() {
             return Err("url must not contain a fragment (#...)".into());
         }
-        let host = url.host().ok_or("url must name a host")?;
-        if policy == NetworkPolicy::PublicOnly {
-            match host {
-                url::Host::Domain(name) => check_name(name)?,
-                url::Host::Ipv4(ip) => check_ip(IpAddr::V4(ip))?,
-                url::Host::Ipv6(ip) => check_ip(IpAddr::V6(ip))?,
-            }
-        }
+        check_host(&url, policy).map_err(|e| format!("url {e}"))?;
         Ok(WebhookUrl(url))
     }
 
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+}
+
+/// Whether `url`'s host may be called under `policy`: with [`NetworkPolicy::PublicOnly`],
+/// neither a name that stays inside a network nor an IP literal that is not globally
+/// routable. The error completes a sentence about the URL ("must point to ...").
+pub fn check_host(url: &url::Url, policy: NetworkPolicy) -> Result<(), String> {
+    let host = url.host().ok_or("must name a host")?;
+    if policy == NetworkPolicy::PublicOnly {
+        match host {
+            url::Host::Domain(name) => check_name(name)?,
+            url::Host::Ipv4(ip) => check_ip(IpAddr::V4(ip))?,
+            url::Host::Ipv6(ip) => check_ip(IpAddr::V6(ip))?,
+        }
+    }
+    Ok(())
 }
 
 fn check_name(name: &str) -> Result<(), String> {
@@ -113,7 +127,7 @@ fn check_name(name: &str) -> Result<(), String> {
         || !name.contains('.');
     if inside {
         Err(format!(
-            "url must point to a public host; {name:?} names a machine on a local or internal network"
+            "must point to a public host; {name:?} names a machine on a local or internal network"
         ))
     } else {
         Ok(())
@@ -122,9 +136,7 @@ fn check_name(name: &str) -> Result<(), String> {
 
 fn check_ip(ip: IpAddr) -> Result<(), String> {
     match non_global(ip) {
-        Some(what) => Err(format!(
-            "url must point to a public address; {ip} is {what}"
-        )),
+        Some(what) => Err(format!("must point to a public address; {ip} is {what}")),
         None => Ok(()),
     }
 }

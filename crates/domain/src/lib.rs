@@ -14,7 +14,7 @@ mod task;
 mod text;
 mod time;
 
-pub use channel::{non_global, ChannelKind, ChannelName, NetworkPolicy, WebhookUrl};
+pub use channel::{check_host, non_global, ChannelKind, ChannelName, NetworkPolicy, WebhookUrl};
 pub use draft::{DraftFields, TaskDraft};
 pub use errors::{FieldError, FieldErrors};
 pub use recurrence::{next_reminders, Recurrence, RecurrenceMode, Series};

@@ -11,8 +11,10 @@ use spindle_storage::channels;
 use spindle_storage::deliveries::{self, Claimed, Outcome};
 use spindle_storage::notifications::{Kind, NewNotification};
 
+use crate::push::PushSender;
 use crate::settings::{micros, Settings};
 use crate::{inbox, webhook};
+use spindle_webpush::{PushOutcome, EXPIRED_REASON};
 
 /// What a sender got back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub enum Sent {
     Failed(HttpError),
     /// The target may not be called (it does not pass the network rules).
     NotAllowed(String),
+    /// A push service answered; `outcome` is what that means by the Web Push rules.
+    Push { status: u16, outcome: PushOutcome },
 }
 
 /// Sends one claimed delivery to its channel.
@@ -70,18 +74,21 @@ impl<H: HttpClient + ?Sized> Sender for WebhookSender<'_, H> {
 /// The sender of each kind of channel.
 pub struct Senders<'a, H: ?Sized> {
     pub webhook: WebhookSender<'a, H>,
+    pub web_push: PushSender<'a, H>,
 }
 
 impl<'a, H: HttpClient + ?Sized> Senders<'a, H> {
     pub fn new(http: &'a H, settings: &'a Settings) -> Self {
         Senders {
             webhook: WebhookSender { http, settings },
+            web_push: PushSender { http, settings },
         }
     }
 
     fn for_kind(&self, kind: ChannelKind) -> &dyn Sender {
         match kind {
             ChannelKind::Webhook => &self.webhook,
+            ChannelKind::WebPush => &self.web_push,
         }
     }
 }
@@ -160,7 +167,9 @@ fn judge(
     // A test ping gets one attempt: its answer is awaited now.
     let last_attempt = claimed.reminder_id.is_none()
         || claimed.attempts >= i64::from(settings.max_delivery_attempts);
-    let retry_or_fail = |status: Option<u16>, error: String| {
+    // `not_before`: when the receiver said to come back (`Retry-After`), if later than
+    // the backoff.
+    let retry_or_fail = |status: Option<u16>, error: String, not_before: Option<Instant>| {
         if last_attempt {
             let reason = format!("{error}, {} attempts made", claimed.attempts);
             (
@@ -171,7 +180,8 @@ fn judge(
                 Verdict::Failure(reason),
             )
         } else {
-            let at = now.micros() + micros(settings.retry_delay(claimed.attempts));
+            let backoff = now.micros() + micros(settings.retry_delay(claimed.attempts));
+            let at = not_before.map_or(backoff, |t| t.micros().max(backoff));
             (
                 Outcome::Retry {
                     status,
@@ -194,9 +204,11 @@ fn judge(
                 Verdict::Gone(reason),
             )
         }
-        Sent::Status(status @ (408 | 429 | 500..=599)) => {
-            retry_or_fail(Some(status), format!("the receiver answered {status}"))
-        }
+        Sent::Status(status @ (408 | 429 | 500..=599)) => retry_or_fail(
+            Some(status),
+            format!("the receiver answered {status}"),
+            None,
+        ),
         Sent::Status(status) => {
             let reason = format!("the receiver answered {status}");
             (
@@ -207,7 +219,7 @@ fn judge(
                 Verdict::Failure(reason),
             )
         }
-        Sent::Failed(err) if err.is_transient() => retry_or_fail(None, err.to_string()),
+        Sent::Failed(err) if err.is_transient() => retry_or_fail(None, err.to_string(), None),
         Sent::Failed(err) => {
             let reason = err.to_string();
             (
@@ -218,6 +230,28 @@ fn judge(
                 Verdict::Failure(reason),
             )
         }
+        Sent::Push { status, outcome } => match outcome {
+            PushOutcome::Delivered => (Outcome::Delivered { status }, Verdict::Success),
+            PushOutcome::Expired => (
+                Outcome::Failed {
+                    status: Some(status),
+                    error: format!("the push service answered {status}: {EXPIRED_REASON}"),
+                },
+                Verdict::Gone(EXPIRED_REASON.to_owned()),
+            ),
+            PushOutcome::Retry { not_before } => retry_or_fail(
+                Some(status),
+                format!("the push service answered {status}"),
+                not_before,
+            ),
+            PushOutcome::Failed { reason } => (
+                Outcome::Failed {
+                    status: Some(status),
+                    error: reason.clone(),
+                },
+                Verdict::Failure(reason),
+            ),
+        },
         Sent::NotAllowed(reason) => (
             Outcome::Failed {
                 status: None,

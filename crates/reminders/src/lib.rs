@@ -7,12 +7,14 @@
 //!   then one claimed attempt per delivery.
 //! - [`delivery`]: an attempt, whatever the channel's kind; [`webhook`] signs
 //!   Standard Webhooks requests.
+//! - [`push`]: Web Push messages for browser subscriptions.
 //! - [`channels`]: what the channels API does beyond SQL (secrets, test pings).
 
 pub mod channels;
 pub mod delivery;
 pub mod inbox;
 pub mod notifier;
+pub mod push;
 pub mod settings;
 pub mod tick;
 pub mod views;

@@ -146,10 +146,11 @@ fn take_in<D: Db>(
         .get("title")
         .and_then(|t| t.as_str())
         .unwrap_or_default();
+    let notification_id = uuid::Uuid::new_v4();
     *inbox_entry = inbox::add(
         tx,
         &NewNotification {
-            id: uuid::Uuid::new_v4(),
+            id: notification_id,
             user_id: &envelope.userid,
             kind: if missed {
                 Kind::MissedReminder
@@ -169,9 +170,11 @@ fn take_in<D: Db>(
     if missed {
         return Ok(());
     }
+    // The inbox entry's id lets a receiver (a browser's service worker) mark it read.
     let body = serde_json::json!({
         "type": "reminder.due",
         "timestamp": envelope.time,
+        "notification_id": inbox_entry.then_some(notification_id),
         "data": envelope.data,
     });
     let leave_until = Instant::from_micros(now.micros() + micros(settings.announce_lease));

@@ -5,6 +5,7 @@ use std::time::Duration;
 use spindle_domain::event::REMINDERS_CHANNEL;
 use spindle_domain::NetworkPolicy;
 use spindle_ports::{Config, Timeouts};
+use spindle_webpush::Vapid;
 
 /// Variable: how late a reminder may be claimed and still go out (default 1 h).
 pub const REMINDER_MAX_LATE: &str = "reminder_max_late";
@@ -17,6 +18,10 @@ pub const ALLOW_PRIVATE_WEBHOOKS: &str = "allow_private_webhooks";
 /// Variable: the Redis channel of reminder events (default `reminders`; the
 /// notifier's trigger in `spin.toml` must subscribe to the same).
 pub const REMINDERS_CHANNEL_VARIABLE: &str = "reminders_channel";
+/// Variable (secret): the Web Push application server's P-256 private key, base64url.
+pub const VAPID_PRIVATE_KEY: &str = "vapid_private_key";
+/// Variable: how a push service reaches the operator (`mailto:` or `https:`).
+pub const VAPID_SUBJECT: &str = "vapid_subject";
 
 /// The tick's and the notifier's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +46,9 @@ pub struct Settings {
     /// How long the tick leaves a delivery it announced (or that the notifier is
     /// about to send) before announcing it again.
     pub announce_lease: Duration,
+    /// Web Push's key pair and contact; `None` where `vapid_private_key` is not set, and
+    /// then push deliveries fail saying so.
+    pub vapid: Option<Vapid>,
 }
 
 impl Default for Settings {
@@ -60,6 +68,7 @@ impl Default for Settings {
             retry_base: Duration::from_secs(10),
             retry_max: Duration::from_secs(3600),
             announce_lease: Duration::from_secs(30),
+            vapid: None,
         }
     }
 }
@@ -125,6 +134,23 @@ impl Settings {
                 "false" => NetworkPolicy::PublicOnly,
                 _ => return Err(bad(ALLOW_PRIVATE_WEBHOOKS, value, "true or false")),
             };
+        }
+        if let Some(key) = config.get(VAPID_PRIVATE_KEY) {
+            let subject = config.get(VAPID_SUBJECT).unwrap_or_default();
+            settings.vapid = Some(Vapid::from_config(&key, &subject).map_err(|e| {
+                let (name, value) = match e {
+                    // Never echo the private key.
+                    spindle_webpush::VapidError::PrivateKey(_) => {
+                        (VAPID_PRIVATE_KEY, "(hidden)".to_owned())
+                    }
+                    _ => (VAPID_SUBJECT, subject.clone()),
+                };
+                bad(
+                    name,
+                    value,
+                    "a base64url P-256 private key (vapid_private_key) and a mailto: or https: contact (vapid_subject)",
+                )
+            })?);
         }
         Ok(settings)
     }

@@ -16,6 +16,8 @@ pub struct Channel {
     /// The webhook URL (for other kinds, their target).
     pub target: String,
     pub secret: Option<String>,
+    /// A Web Push channel's subscription keys, `{"p256dh", "auth"}` as the browser gave them.
+    pub push_keys: Option<serde_json::Value>,
     /// The secret before the last rotation, still signing until `previous_expires_at`.
     pub previous_secret: Option<String>,
     pub previous_expires_at: Option<Instant>,
@@ -26,7 +28,7 @@ pub struct Channel {
     pub updated_at: Instant,
 }
 
-const COLUMNS: &str = "c.id, c.user_id, c.kind, c.name, c.target, c.secret, c.previous_secret,
+const COLUMNS: &str = "c.id, c.user_id, c.kind, c.name, c.target, c.secret, c.push_keys::text AS push_keys, c.previous_secret,
     us_from_ts(c.previous_expires_at) AS previous_expires_us, c.enabled, c.disabled_reason,
     c.consecutive_failures::int8 AS consecutive_failures,
     us_from_ts(c.created_at) AS created_us, us_from_ts(c.updated_at) AS updated_us";
@@ -39,6 +41,7 @@ fn from_row(row: Row<'_>) -> Result<Channel, DbError> {
         name: row.str("name")?,
         target: row.str("target")?,
         secret: row.opt_str("secret")?,
+        push_keys: push_keys(row.opt_str("push_keys")?)?,
         previous_secret: row.opt_str("previous_secret")?,
         previous_expires_at: row
             .opt_i64("previous_expires_us")?
@@ -86,6 +89,50 @@ pub fn insert(db: &impl Db, new: &NewChannel<'_>, now: Instant) -> Result<Channe
         ],
     )?;
     one(&rows)?.ok_or_else(|| DbError::Decode("the channel insert returned no row".into()))
+}
+
+/// Reads the `push_keys` column (selected as text).
+pub(crate) fn push_keys(text: Option<String>) -> Result<Option<serde_json::Value>, DbError> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| DbError::Decode(format!("push_keys: {e}"))))
+        .transpose()
+}
+
+/// A new Web Push channel for the subscription at `endpoint` with `keys`, or — when the
+/// user already registered that endpoint — that channel, with the keys given now.
+/// `true` when it was created.
+pub fn upsert_web_push(
+    db: &impl Db,
+    id: Uuid,
+    user_id: &str,
+    name: &str,
+    endpoint: &str,
+    keys: &serde_json::Value,
+    now: Instant,
+) -> Result<(Channel, bool), DbError> {
+    let rows = db.query(
+        &format!(
+            "WITH c AS (
+                 INSERT INTO channels (id, user_id, kind, name, target, push_keys, created_at, updated_at)
+                 VALUES ($1, $2, 'web_push', $3, $4, $5, ts_from_us($6), ts_from_us($6))
+                 ON CONFLICT (user_id, target) WHERE kind = 'web_push'
+                 DO UPDATE SET push_keys = EXCLUDED.push_keys, updated_at = EXCLUDED.updated_at
+                 RETURNING *, xmax = 0 AS created)
+             SELECT {COLUMNS}, c.created FROM c"
+        ),
+        &[
+            Param::Uuid(id.to_string()),
+            Param::Str(user_id.to_owned()),
+            Param::Str(name.to_owned()),
+            Param::Str(endpoint.to_owned()),
+            Param::Jsonb(keys.to_string().into_bytes()),
+            Param::Int64(now.micros()),
+        ],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| DbError::Decode("the push channel upsert returned no row".into()))?;
+    let created = row.bool("created")?;
+    Ok((from_row(row)?, created))
 }
 
 /// The user's channels in creation order, after the keyset `(created_at, id)`.

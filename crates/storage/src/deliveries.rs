@@ -91,6 +91,8 @@ pub struct Claimed {
     pub channel_enabled: bool,
     pub target: String,
     pub secret: Option<String>,
+    /// A Web Push channel's subscription keys.
+    pub push_keys: Option<serde_json::Value>,
     pub previous_secret: Option<String>,
     pub previous_expires_at: Option<Instant>,
     /// The reminder's task is open (always true for a ping).
@@ -119,7 +121,8 @@ pub fn claim(
           WHERE x.id = d.id AND c.id = x.channel_id
          RETURNING x.id, x.user_id, x.reminder_id, x.task_id, x.payload::text AS payload,
                    x.attempts::int8 AS attempts, c.id AS channel_id, c.kind, c.enabled, c.target,
-                   c.secret, c.previous_secret, us_from_ts(c.previous_expires_at) AS previous_expires_us,
+                   c.secret, c.push_keys::text AS push_keys, c.previous_secret,
+                   us_from_ts(c.previous_expires_at) AS previous_expires_us,
                    x.reminder_id IS NULL OR EXISTS (
                        SELECT 1 FROM reminders r JOIN tasks t ON t.id = r.task_id
                         WHERE r.id = x.reminder_id AND t.status = 'open') AS task_open",
@@ -145,6 +148,7 @@ fn claimed_from(row: Row<'_>) -> Result<Claimed, DbError> {
         channel_enabled: row.bool("enabled")?,
         target: row.str("target")?,
         secret: row.opt_str("secret")?,
+        push_keys: crate::channels::push_keys(row.opt_str("push_keys")?)?,
         previous_secret: row.opt_str("previous_secret")?,
         previous_expires_at: row
             .opt_i64("previous_expires_us")?

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_reminders.sql",
         sql: include_str!("../../../migrations/0006_reminders.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_web_push.sql",
+        sql: include_str!("../../../migrations/0007_web_push.sql"),
+    },
 ];
 
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.

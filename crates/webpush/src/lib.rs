@@ -20,9 +20,7 @@ pub use request::{
     push_request, PushError, PushOptions, PushRequest, Topic, Ttl, Urgency, MAX_TTL_SECONDS,
     MIN_TTL_SECONDS,
 };
-pub use subscription::{
-    ClientKeys, Endpoint, PushSubscription, Schemes, AUTH_SECRET_LEN, MAX_ENDPOINT_LEN,
-};
+pub use subscription::{ClientKeys, Endpoint, PushSubscription, AUTH_SECRET_LEN, MAX_ENDPOINT_LEN};
 pub use vapid::{Vapid, VapidError, VapidKey, VapidSubject, TOKEN_LIFETIME_SECONDS};
 
 /// The P-256 types of the keys above, for callers that hold raw keys (tests, tools).

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::PublicKey;
 use serde_json::{json, Map, Value};
-use spindle_domain::FieldErrors;
+use spindle_domain::{check_host, FieldErrors, NetworkPolicy};
 use url::Url;
 
 /// The field of the request body that holds the subscription; errors name fields under it.
@@ -21,22 +21,15 @@ pub const AUTH_SECRET_LEN: usize = 16;
 /// Length of an uncompressed P-256 point: `0x04 || x || y` (SEC 1 §2.3.3).
 const UNCOMPRESSED_POINT_LEN: usize = 65;
 
-/// Which endpoint schemes a deployment accepts: browsers' push services are `https`;
-/// plain `http` is for a development receiver on this machine only (the same switch,
-/// `allow_private_webhooks`, that lets webhooks reach private addresses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Schemes {
-    HttpsOnly,
-    HttpOrHttps,
-}
-
-/// Where the push service takes messages for one browser: an absolute `https` URL
-/// (or `http` with [`Schemes::HttpOrHttps`]) with a host and no credentials.
+/// Where the push service takes messages for one browser: an absolute `https` URL with a
+/// public host and no credentials — the same network rules as webhooks, so
+/// [`NetworkPolicy::AllowPrivate`] (`allow_private_webhooks`, for development and tests)
+/// also admits `http` and private hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint(Url);
 
 impl Endpoint {
-    pub fn parse(raw: &str, schemes: Schemes) -> Result<Endpoint, String> {
+    pub fn parse(raw: &str, policy: NetworkPolicy) -> Result<Endpoint, String> {
         if raw.len() > MAX_ENDPOINT_LEN {
             return Err(format!(
                 "must be at most {MAX_ENDPOINT_LEN} characters (it is {})",
@@ -44,23 +37,21 @@ impl Endpoint {
             ));
         }
         let url = Url::parse(raw).map_err(|e| format!("is not an absolute URL ({e})"))?;
-        match (url.scheme(), schemes) {
-            ("https", _) | ("http", Schemes::HttpOrHttps) => {}
-            (scheme, Schemes::HttpsOnly) => {
+        match (url.scheme(), policy) {
+            ("https", _) | ("http", NetworkPolicy::AllowPrivate) => {}
+            (scheme, NetworkPolicy::PublicOnly) => {
                 return Err(format!(
                     "must be an https URL (push services are only reached over TLS), not {scheme}:"
                 ))
             }
-            (scheme, Schemes::HttpOrHttps) => {
+            (scheme, NetworkPolicy::AllowPrivate) => {
                 return Err(format!("must be an http or https URL, not {scheme}:"))
             }
-        }
-        if url.host().is_none() {
-            return Err("must name a host".into());
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err("must not carry a user name or password".into());
         }
+        check_host(&url, policy)?;
         Ok(Endpoint(url))
     }
 
@@ -144,7 +135,7 @@ impl PushSubscription {
     /// Parses `PushSubscription.toJSON()`: `endpoint`, `expirationTime` (null or a time in
     /// milliseconds), `keys.p256dh`, `keys.auth`. Every problem is reported, each under the
     /// field it concerns (`subscription.keys.auth`, ...); unknown fields are refused.
-    pub fn parse(value: &Value, schemes: Schemes) -> Result<PushSubscription, FieldErrors> {
+    pub fn parse(value: &Value, policy: NetworkPolicy) -> Result<PushSubscription, FieldErrors> {
         let mut errors = FieldErrors::new();
         let Some(object) = value.as_object() else {
             return Err(FieldErrors::single(
@@ -160,7 +151,7 @@ impl PushSubscription {
         );
 
         let endpoint = required_string(&mut errors, FIELD, object, "endpoint")
-            .and_then(|raw| errors.check("subscription.endpoint", Endpoint::parse(raw, schemes)));
+            .and_then(|raw| errors.check("subscription.endpoint", Endpoint::parse(raw, policy)));
         let expiration_time = errors
             .check(
                 "subscription.expirationTime",
@@ -295,7 +286,7 @@ mod tests {
     #[test]
     fn a_browser_subscription_parses_and_serialises_back_the_same() {
         let value = subscription("https://push.example.net/wpush/v2/abc", P256DH, AUTH);
-        let parsed = PushSubscription::parse(&value, Schemes::HttpsOnly).unwrap();
+        let parsed = PushSubscription::parse(&value, NetworkPolicy::PublicOnly).unwrap();
         assert_eq!(parsed.endpoint.origin(), "https://push.example.net");
         assert_eq!(parsed.to_json(), value);
     }
@@ -308,20 +299,33 @@ mod tests {
             "BTBZMqHH6r4Tts7J_aSIgg==",
         );
         value["expirationTime"] = json!(1_700_000_000_000.5);
-        let parsed = PushSubscription::parse(&value, Schemes::HttpsOnly).unwrap();
+        let parsed = PushSubscription::parse(&value, NetworkPolicy::PublicOnly).unwrap();
         assert_eq!(parsed.expiration_time, Some(1_700_000_000_000));
     }
 
     #[test]
-    fn an_http_endpoint_is_refused_unless_http_is_allowed() {
+    fn an_http_endpoint_or_a_private_host_is_refused_unless_private_destinations_are_allowed() {
         let value = subscription("http://127.0.0.1:9/push", P256DH, AUTH);
         assert_eq!(
-            fields(PushSubscription::parse(&value, Schemes::HttpsOnly)),
+            fields(PushSubscription::parse(&value, NetworkPolicy::PublicOnly)),
             ["subscription.endpoint"]
         );
-        assert!(PushSubscription::parse(&value, Schemes::HttpOrHttps).is_ok());
+        assert!(PushSubscription::parse(&value, NetworkPolicy::AllowPrivate).is_ok());
+        for private in [
+            "https://localhost/push",
+            "https://10.1.2.3/push",
+            "https://[::1]/p",
+        ] {
+            let value = subscription(private, P256DH, AUTH);
+            assert_eq!(
+                fields(PushSubscription::parse(&value, NetworkPolicy::PublicOnly)),
+                ["subscription.endpoint"],
+                "{private}"
+            );
+            assert!(PushSubscription::parse(&value, NetworkPolicy::AllowPrivate).is_ok());
+        }
         let ftp = subscription("ftp://push.example.net/", P256DH, AUTH);
-        assert!(PushSubscription::parse(&ftp, Schemes::HttpOrHttps).is_err());
+        assert!(PushSubscription::parse(&ftp, NetworkPolicy::AllowPrivate).is_err());
     }
 
     #[test]
@@ -333,7 +337,7 @@ mod tests {
         ] {
             let value = subscription(endpoint, P256DH, AUTH);
             assert_eq!(
-                fields(PushSubscription::parse(&value, Schemes::HttpsOnly)),
+                fields(PushSubscription::parse(&value, NetworkPolicy::PublicOnly)),
                 ["subscription.endpoint"],
                 "{endpoint}"
             );
@@ -357,7 +361,7 @@ mod tests {
         ] {
             let value = subscription("https://push.example.net/x", &p256dh, AUTH);
             assert_eq!(
-                fields(PushSubscription::parse(&value, Schemes::HttpsOnly)),
+                fields(PushSubscription::parse(&value, NetworkPolicy::PublicOnly)),
                 ["subscription.keys.p256dh"]
             );
         }
@@ -366,7 +370,7 @@ mod tests {
     #[test]
     fn a_short_auth_secret_names_auth() {
         let value = subscription("https://push.example.net/x", P256DH, "c2hvcnQ");
-        let errors = PushSubscription::parse(&value, Schemes::HttpsOnly).unwrap_err();
+        let errors = PushSubscription::parse(&value, NetworkPolicy::PublicOnly).unwrap_err();
         assert_eq!(errors.errors()[0].field, "subscription.keys.auth");
         assert!(errors.errors()[0].message.contains("16 bytes (got 5)"));
     }
@@ -375,7 +379,7 @@ mod tests {
     fn every_problem_is_reported_at_once_with_unknown_and_missing_fields() {
         let value =
             json!({"endpoint": 7, "expirationTime": "soon", "keys": {"auth": AUTH}, "extra": 1});
-        let mut got = fields(PushSubscription::parse(&value, Schemes::HttpsOnly));
+        let mut got = fields(PushSubscription::parse(&value, NetworkPolicy::PublicOnly));
         got.sort();
         assert_eq!(
             got,
@@ -387,7 +391,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            fields(PushSubscription::parse(&json!("x"), Schemes::HttpsOnly)),
+            fields(PushSubscription::parse(
+                &json!("x"),
+                NetworkPolicy::PublicOnly
+            )),
             ["subscription"]
         );
     }

@@ -42,6 +42,15 @@ impl std::fmt::Debug for VapidKey {
     }
 }
 
+/// Two keys are the same key pair when their public halves are.
+impl PartialEq for VapidKey {
+    fn eq(&self, other: &VapidKey) -> bool {
+        self.public_key == other.public_key
+    }
+}
+
+impl Eq for VapidKey {}
+
 impl VapidKey {
     /// Reads the private key: base64url (padding tolerated) of the 32-byte scalar.
     pub fn from_base64url(raw: &str) -> Result<VapidKey, VapidError> {
@@ -145,7 +154,7 @@ impl VapidSubject {
 }
 
 /// Both VAPID settings, read together from configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vapid {
     pub key: VapidKey,
     pub subject: VapidSubject,

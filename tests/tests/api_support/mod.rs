@@ -117,7 +117,10 @@ impl App {
             spindle_api::tasks_api(&ctx, &verifier, req)
         } else if path.starts_with("/api/tags") {
             spindle_api::tags_api(&ctx, &verifier, req)
-        } else if path.starts_with("/api/channels") || path.starts_with("/api/notifications") {
+        } else if path.starts_with("/api/channels")
+            || path.starts_with("/api/notifications")
+            || path.starts_with("/api/push")
+        {
             spindle_api::channels_api(&ctx, &verifier, req)
         } else if path == spindle_mcp::ENDPOINT || path.starts_with(spindle_mcp::RESOURCE_METADATA)
         {

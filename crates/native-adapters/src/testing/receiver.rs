@@ -15,6 +15,8 @@ pub enum Reply {
     Status(u16),
     /// This status with a `Location` header (a redirect).
     Redirect(u16, String),
+    /// This status with a `Retry-After` header (e.g. 429 with a number of seconds).
+    RetryAfter(u16, String),
     /// Read the request, then never answer (until the receiver is dropped).
     Hang,
     /// This status, headers and body (a key server's JWKS, say).
@@ -201,6 +203,9 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 }
                 head.push_str("\r\n");
                 (head, body)
+            }
+            Reply::RetryAfter(status, after) => {
+                format!("HTTP/1.1 {status} X\r\nretry-after: {after}\r\ncontent-length: 0\r\n\r\n")
             }
         };
         if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
