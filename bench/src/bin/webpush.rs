@@ -13,8 +13,8 @@ use spindle_native::testing::{Receiver, Reply};
 use spindle_native::UreqHttp;
 use spindle_ports::{HttpClient, HttpRequest, Method, Timeouts};
 use spindle_webpush::{
-    encrypt, push_request, PushOptions, PushRequest, PushSubscription, Schemes, Topic, Ttl,
-    Urgency, Vapid, VapidKey,
+    encrypt, push_request, PushOptions, PushRequest, PushSubscription, Topic, Ttl, Urgency, Vapid,
+    VapidKey,
 };
 
 const TIMEOUTS: Timeouts = Timeouts {
@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
             "expirationTime": null,
             "keys": {"p256dh": browser_key.public_key(), "auth": "BTBZMqHH6r4Tts7J_aSIgg"},
         }),
-        Schemes::HttpOrHttps,
+        spindle_domain::NetworkPolicy::AllowPrivate,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let vapid = Vapid::from_config(

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use spindle_webpush::{
-    encrypt, push_request, PushOptions, PushSubscription, Schemes, Topic, Ttl, Urgency, Vapid,
-    VapidKey,
+    encrypt, push_request, PushOptions, PushSubscription, Topic, Ttl, Urgency, Vapid, VapidKey,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "expirationTime": null,
             "keys": {"p256dh": browser.public_key(), "auth": "BTBZMqHH6r4Tts7J_aSIgg"},
         }),
-        Schemes::HttpsOnly,
+        spindle_domain::NetworkPolicy::PublicOnly,
     )
     .map_err(|e| e.to_string())?;
     let vapid = Vapid::from_config(
