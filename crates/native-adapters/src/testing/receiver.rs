@@ -204,9 +204,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 head.push_str("\r\n");
                 (head, body)
             }
-            Reply::RetryAfter(status, after) => {
-                format!("HTTP/1.1 {status} X\r\nretry-after: {after}\r\ncontent-length: 0\r\n\r\n")
-            }
+            Reply::RetryAfter(status, after) => (
+                format!("HTTP/1.1 {status} X\r\nretry-after: {after}\r\ncontent-length: 0\r\n\r\n"),
+                Vec::new(),
+            ),
         };
         if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
             return;
