@@ -10,6 +10,12 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "services"
 bash scripts/services.sh
 
+step "check tools (scripts/tools/*.sh)"
+for tool_script in scripts/tools/*.sh; do
+    [ -f "$tool_script" ] || continue
+    bash "$tool_script"
+done
+
 step "cargo fmt --all --check"
 cargo fmt --all --check
 

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_web_push.sql",
         sql: include_str!("../../../migrations/0007_web_push.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_retention.sql",
+        sql: include_str!("../../../migrations/0008_retention.sql"),
+    },
 ];
 
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.
