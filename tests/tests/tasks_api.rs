@@ -552,10 +552,11 @@ fn cors_preflight_grants_allowed_origins_only() {
         resp.header("access-control-allow-origin"),
         Some(api_support::ORIGIN)
     );
-    assert!(resp
-        .header("access-control-expose-headers")
-        .unwrap()
-        .contains("ETag"));
+    let exposed = resp.header("access-control-expose-headers").unwrap();
+    // A page script can read the version to send back and the id to quote.
+    assert!(exposed.contains("ETag"), "{exposed}");
+    assert!(exposed.contains("X-Request-Id"), "{exposed}");
+    assert!(resp.header("x-request-id").is_some());
 }
 
 #[test]

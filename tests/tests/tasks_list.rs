@@ -331,6 +331,58 @@ fn search_results_page_by_rank_without_repeats() {
 }
 
 #[test]
+fn relevance_ranks_the_most_recently_updated_matches_and_other_sorts_page_through_all() {
+    use spindle_ports::Db;
+    let app = App::new();
+    let ranked = spindle_storage::tasks::RANKED_CANDIDATES;
+    // One strong match (the word in its title) updated long ago, then more weak
+    // matches (the word in the description) than relevance ranks; all of them
+    // before the test clock's now.
+    app.conn
+        .execute(
+            "INSERT INTO tasks (id, user_id, title, description, created_at, updated_at)
+             SELECT gen_random_uuid(), 'alice',
+                    CASE WHEN g = 0 THEN 'quarterly report' ELSE 'task ' || g END,
+                    CASE WHEN g = 0 THEN '' ELSE 'see the report' END,
+                    timestamptz '2020-01-01' + g * interval '1 minute',
+                    timestamptz '2020-01-01' + g * interval '1 minute'
+               FROM generate_series(0, $1::int8) AS g",
+            &[spindle_ports::Param::Int64(ranked as i64)],
+        )
+        .unwrap();
+    let by_rank = page_through(&app, &app.conn, "q=report", 100);
+    assert_eq!(by_rank.len(), ranked);
+    let first = list(&app, "q=report&limit=1");
+    assert_ne!(
+        first,
+        vec!["quarterly report"],
+        "the oldest match is not ranked"
+    );
+    let by_update = page_through(&app, &app.conn, "q=report&sort=updated_at", 100);
+    assert_eq!(by_update.len(), ranked + 1);
+
+    // Touching the old task brings it among the ranked, where it ranks first.
+    let id: String = app
+        .conn
+        .query(
+            "SELECT id::text FROM tasks WHERE title = 'quarterly report'",
+            &[],
+        )
+        .unwrap()
+        .first()
+        .unwrap()
+        .str("id")
+        .unwrap();
+    let resp = app.patch(
+        "alice",
+        &format!("/api/tasks/{id}"),
+        &json!({ "priority": "P1" }),
+    );
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    assert_eq!(list(&app, "q=report&limit=1"), vec!["quarterly report"]);
+}
+
+#[test]
 fn a_search_with_a_word_under_three_letters_comes_in_due_date_order() {
     let app = App::new();
     app.create(

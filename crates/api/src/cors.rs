@@ -8,7 +8,9 @@ use crate::{Request, Response};
 
 const ALLOWED_HEADERS: &str =
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
-const EXPOSED_HEADERS: &str = "ETag, Location, Retry-After, Idempotent-Replayed";
+/// What a browser script may read: `X-Request-Id` is what a user quotes when
+/// reporting a failed request.
+const EXPOSED_HEADERS: &str = "ETag, Location, Retry-After, Idempotent-Replayed, X-Request-Id";
 const MAX_AGE_SECONDS: &str = "600";
 
 pub struct Cors {

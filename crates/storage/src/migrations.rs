@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_retention.sql",
         sql: include_str!("../../../migrations/0008_retention.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_reminder_count.sql",
+        sql: include_str!("../../../migrations/0010_reminder_count.sql"),
+    },
 ];
 
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.
