@@ -128,6 +128,9 @@ handler_components=()
 needs_cron=0
 while read -r type component; do
     [ -n "$component" ] || continue
+    # The command-triggered tick is the cluster's (a CronJob starts it); locally
+    # reminder-cron ticks, and a command would end and be restarted in a loop.
+    [ "$type" = command ] && continue
     if [ "$type" = http ]; then
         http_components+=("$component")
     else

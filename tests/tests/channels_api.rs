@@ -363,14 +363,15 @@ fn snoozing_adds_a_reminder_that_fires_after_the_snooze() {
     );
 
     let redis = TestRedis::new();
-    let settings = spindle_reminders::Settings {
-        channel: redis.unique_channel("reminders"),
+    let settings = spindle_reminders::tick::TickSettings {
+        reminders: spindle_reminders::Settings {
+            channel: redis.unique_channel("reminders"),
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let relay = spindle_events::relay::RelaySettings::default();
     let tick = |app: &App| {
-        spindle_reminders::tick::tick(&app.conn, &app.publisher, &app.clock, &settings, &relay)
-            .unwrap()
+        spindle_reminders::tick::tick(&app.conn, &app.publisher, &app.clock, &settings).unwrap()
     };
     app.clock.advance(Duration::from_secs(14 * 60));
     assert_eq!(tick(&app).fired, 0);

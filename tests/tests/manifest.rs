@@ -21,6 +21,16 @@ const MAY_HAVE_DEFAULT: &[&str] = &[
     "channel_failure_limit",
     "allow_private_webhooks",
     "reminders_channel",
+    "retention_interval_seconds",
+    "retention_outbox_days",
+    "retention_processed_days",
+    "retention_idempotency_hours",
+    "retention_deliveries_days",
+    "retention_inbox_days",
+    "retention_batch",
+    "tick_mode",
+    "tick_interval_ms",
+    "tick_loop_seconds",
 ];
 
 fn root() -> PathBuf {
@@ -147,7 +157,17 @@ fn every_component_crate_is_a_component_built_and_loaded_from_its_own_wasm() {
             .and_then(Value::as_array)
             .map(|types| types.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        if !crate_types.contains(&"cdylib") {
+        // A command component is a WASI command: a binary named after the package
+        // (cargo builds `<name>.wasm` from it); every other one is a library.
+        let command = command_components(&manifest).contains(name);
+        if command && !bin_names(&krate.cargo).contains(&name.as_str()) {
+            problems.push(format!(
+                "components/{}/Cargo.toml: {name} is run by a [[trigger.command]], so it needs a \
+                 [[bin]] named {name:?} (a WASI command with a main)",
+                krate.dir
+            ));
+        }
+        if !command && !crate_types.contains(&"cdylib") {
             problems.push(format!(
                 "components/{}/Cargo.toml: [lib] crate-type must include \"cdylib\" to produce a .wasm",
                 krate.dir
@@ -214,6 +234,28 @@ fn every_component_crate_is_a_component_built_and_loaded_from_its_own_wasm() {
 // ---------------------------------------------------------------------------
 // (b) triggers
 // ---------------------------------------------------------------------------
+
+/// The components named by a `[[trigger.command]]`.
+fn command_components(manifest: &Table) -> BTreeSet<String> {
+    triggers(manifest)
+        .into_iter()
+        .filter(|(kind, _)| kind == "command")
+        .filter_map(|(_, entry)| entry.get("component")?.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The names of a crate's `[[bin]]` targets.
+fn bin_names(cargo: &Table) -> Vec<&str> {
+    cargo
+        .get("bin")
+        .and_then(Value::as_array)
+        .map(|bins| {
+            bins.iter()
+                .filter_map(|b| b.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// Every `[[trigger.<type>]]` entry as (type, entry), in manifest order.
 fn triggers(manifest: &Table) -> Vec<(String, Table)> {
@@ -846,6 +888,58 @@ fn every_variable_a_component_reads_is_mapped_for_it() {
     assert_no_problems(
         "components read variables that spin.toml does not give them",
         problems,
+    );
+}
+
+/// The tick reads its variables inside the library, where the scan above does not
+/// look: every component that runs it must be given all of them.
+#[test]
+fn every_component_that_ticks_is_given_every_tick_variable() {
+    let manifest = spin_toml();
+    let declared = components(&manifest);
+    let mut problems = Vec::new();
+    for name in ["ops", "reminder-cron", "tick"] {
+        let mapped: BTreeSet<&str> = declared
+            .get(name)
+            .and_then(|c| c.get("variables"))
+            .and_then(Value::as_table)
+            .map(|vars| vars.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for variable in spindle_api::settings::TICK_VARIABLES {
+            if !mapped.contains(variable) {
+                problems.push(format!(
+                    "[component.{name}.variables] does not map {variable}, which the tick reads"
+                ));
+            }
+        }
+    }
+    for variable in [
+        spindle_api::settings::TICK_MODE,
+        spindle_api::settings::TICK_INTERVAL_MS,
+        spindle_api::settings::TICK_LOOP_SECONDS,
+    ] {
+        let mapped = declared
+            .get("tick")
+            .and_then(|c| c.get("variables"))
+            .and_then(|v| v.get(variable))
+            .is_some();
+        if !mapped {
+            problems.push(format!(
+                "[component.tick.variables] does not map {variable}"
+            ));
+        }
+    }
+    assert_no_problems("a ticking component misses tick variables", problems);
+}
+
+#[test]
+fn the_tick_component_is_run_by_a_command_trigger() {
+    let manifest = spin_toml();
+    let commands = command_components(&manifest);
+    assert_eq!(
+        commands.into_iter().collect::<Vec<_>>(),
+        ["tick"],
+        "exactly the tick component runs as a [[trigger.command]] (the cluster's CronJob and migration Job run it)"
     );
 }
 

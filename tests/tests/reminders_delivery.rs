@@ -60,6 +60,7 @@ fn two_ticks_racing_over_10000_due_reminders_claim_and_deliver_each_once() {
     env.webhook(USER, &receiver.url("/hook"));
     env.tasks_with_reminders(USER, 10_000, env.now());
 
+    let settings = env.tick_settings();
     let fired: Vec<usize> = std::thread::scope(|scope| {
         let racers: Vec<_> = (0..2)
             .map(|_| {
@@ -71,8 +72,7 @@ fn two_ticks_racing_over_10000_due_reminders_claim_and_deliver_each_once() {
                             &conn,
                             &env.publisher,
                             &env.clock,
-                            &env.settings,
-                            &env.relay,
+                            &settings,
                         )
                         .expect("a tick");
                         fired += report.fired;

@@ -1181,7 +1181,10 @@ fn every_component_but_the_cron_one_is_deployed_by_exactly_one_spinapp() {
         for component in spin_components(&manifest) {
             let kinds = triggers.get(&component).cloned().unwrap_or_default();
             let runnable = kinds.iter().all(|k| SHIM_TRIGGERS.contains(&k.as_str()));
+            // A command component runs to completion: a Job or CronJob starts it, not a SpinApp.
+            let command = kinds.iter().all(|k| k == "command");
             match (runnable, deployed.get(&component).map(Vec::as_slice)) {
+                (true, None) if command => {}
                 (true, None) => problems.push(format!("[{set}] {component} is deployed by no SpinApp")),
                 (true, Some([_])) => {}
                 (true, Some(apps)) => problems.push(format!(

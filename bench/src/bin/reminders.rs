@@ -198,10 +198,13 @@ fn run_flow(
             }
         }));
     }
-    let (db_url, settings, relay, redis_url, stop) = (
+    let (db_url, settings, redis_url, stop) = (
         setup.db_url.clone(),
-        setup.settings.clone(),
-        setup.relay.clone(),
+        tick::TickSettings {
+            reminders: setup.settings.clone(),
+            relay: setup.relay.clone(),
+            ..Default::default()
+        },
         setup.redis_url.clone(),
         stop.clone(),
     );
@@ -209,7 +212,7 @@ fn run_flow(
         let conn = PgDb::connect(&db_url).expect("a tick connection");
         let publisher = RedisPublisher::new(redis_url);
         while !stop.load(Ordering::SeqCst) {
-            if let Err(err) = tick::tick(&conn, &publisher, &SystemClock, &settings, &relay) {
+            if let Err(err) = tick::tick(&conn, &publisher, &SystemClock, &settings) {
                 eprintln!("tick: {err}");
             }
             let into_second = now_micros().rem_euclid(1_000_000);

@@ -1,12 +1,11 @@
 //! The `reminder-cron` component: on every cron tick (spin-trigger-cron, every
-//! second locally), fires due reminders, announces due webhook retries and runs
-//! the outbox relay. On Kubernetes, where there is no cron trigger, the same tick
+//! second locally), fires due reminders, announces due webhook retries, runs
+//! the outbox relay, records the heartbeat and now and then runs retention. On Kubernetes, where there is no cron trigger, the same tick
 //! runs from a CronJob (`POST /internal/tick` on `ops`, or the `tick` component).
 
 use spindle_api::settings;
-use spindle_events::relay::RelaySettings;
 use spindle_ports::SystemClock;
-use spindle_reminders::{tick, Settings};
+use spindle_reminders::tick::{self, TickSettings};
 
 wit_bindgen::generate!({
     world: "spin-cron",
@@ -19,17 +18,17 @@ impl Guest for Cron {
     fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
         let (db, publisher, config) = spindle_spin::platform(settings::DB_URL, settings::REDIS_URL);
         let fail = |e: &dyn std::fmt::Display| Error::Other(e.to_string());
-        let relay = RelaySettings::from_config(&config).map_err(|e| fail(&e))?;
-        let settings = Settings::from_config(&config).map_err(|e| fail(&e))?;
-        let report =
-            tick::tick(&db, &publisher, &SystemClock, &settings, &relay).map_err(|e| fail(&e))?;
-        if report.fired + report.missed > 0 || report.relay.published > 0 {
+        let settings = TickSettings::from_config(&config).map_err(|e| fail(&e))?;
+        let report = tick::tick(&db, &publisher, &SystemClock, &settings).map_err(|e| fail(&e))?;
+        let deleted = report.retention.map_or(0, |r| r.total());
+        if report.fired + report.missed > 0 || report.relay.published > 0 || deleted > 0 {
             eprintln!(
-                "reminder-cron: fired {} missed {} announced {} relayed {} in {:?}",
+                "reminder-cron: fired {} missed {} announced {} relayed {} deleted {} in {:?}",
                 report.fired,
                 report.missed,
                 report.announced,
                 report.relay.published,
+                deleted,
                 report.elapsed
             );
         }

@@ -8,7 +8,8 @@ use base64::Engine as _;
 use http::StatusCode;
 use serde_json::json;
 use spindle_ports::{Db, Publisher};
-use spindle_storage::{outbox, tasks as task_store};
+use spindle_storage::outbox::{self, FeedError};
+use spindle_storage::tasks as task_store;
 use uuid::Uuid;
 
 use crate::auth::UserId;
@@ -82,7 +83,7 @@ fn changes<D: Db, P: Publisher>(
                 )
             })?,
     };
-    let events = spindle_events::changes::wait_for(
+    let events = match spindle_events::changes::wait_for(
         ctx.db,
         ctx.publisher,
         user.as_str(),
@@ -90,12 +91,34 @@ fn changes<D: Db, P: Publisher>(
         limit,
         Duration::from_secs(wait),
         std::thread::sleep,
-    )?;
+    ) {
+        Ok(events) => events,
+        Err(FeedError::Db(err)) => return Err(err.into()),
+        Err(FeedError::Pruned { .. }) => return Err(cursor_expired(ctx, user)?),
+    };
     let last = events.iter().filter_map(|e| e.seq()).max().unwrap_or(after);
     Ok(json(
         StatusCode::OK,
         &json!({ "items": events, "next_cursor": encode_position(last) }),
     ))
+}
+
+/// The 410 for a cursor behind what retention deleted: never a silent gap.
+/// `resync_cursor` is the feed's position now, read before the client lists
+/// its tasks again, so following from it misses nothing that happens after
+/// the list (an event already reflected in the list may come again).
+fn cursor_expired<D: Db, P: Publisher>(
+    ctx: &Ctx<'_, D, P>,
+    user: &UserId,
+) -> Result<ApiError, ApiError> {
+    let latest = outbox::latest_seq(ctx.db, user.as_str())?;
+    Ok(ApiError::Gone {
+        detail: "this cursor is older than the events the server keeps: some events after it \
+                 were deleted. Resync: list the tasks again (GET /api/tasks), then follow the \
+                 feed from resync_cursor (or from after=latest, read before the list)"
+            .to_owned(),
+        resync_cursor: encode_position(latest),
+    })
 }
 
 /// Newest first. A deleted task keeps its history; a task that never existed

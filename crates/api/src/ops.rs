@@ -4,7 +4,6 @@
 use http::StatusCode;
 use serde_json::{json, Value};
 use spindle_events::dead_letters::ReplayError;
-use spindle_events::relay::RelaySettings;
 use spindle_ports::{Db, Publisher};
 use spindle_storage::migrations::{self, MigrationError, MigrationStatus};
 
@@ -129,19 +128,14 @@ fn migrate<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiErro
     }
 }
 
-fn relay_settings<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<RelaySettings, ApiError> {
-    RelaySettings::from_config(ctx.config).map_err(|e| ApiError::Unavailable(e.to_string()))
-}
-
 /// The tick a CronJob calls: fire due reminders, announce due webhook retries,
-/// relay the outbox (the same function as the `reminder-cron` component).
+/// relay the outbox, record the heartbeat, run retention when due (the same
+/// function as the `reminder-cron` and `tick` components).
 fn tick<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
-    let relay_settings = relay_settings(ctx)?;
-    let settings = spindle_reminders::Settings::from_config(ctx.config)
+    let settings = spindle_reminders::tick::TickSettings::from_config(ctx.config)
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let tick =
-        spindle_reminders::tick::tick(ctx.db, ctx.publisher, ctx.clock, &settings, &relay_settings)
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let tick = spindle_reminders::tick::tick(ctx.db, ctx.publisher, ctx.clock, &settings)
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let report = &tick.relay;
     Ok(json(
         StatusCode::OK,
@@ -156,6 +150,7 @@ fn tick<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> 
             "released": report.released,
             "budget_spent": report.budget_spent || tick.budget_spent,
             "publish_error": report.publish_error.as_ref().map(|e| e.to_string()),
+            "retention": tick.retention,
             "elapsed_ms": tick.elapsed.as_millis(),
         }),
     ))

@@ -67,6 +67,13 @@ pub enum ApiError {
     IdempotencyMismatch,
     #[error("{0}")]
     Conflict(String),
+    /// A change-feed cursor behind what retention deleted; `resync_cursor` is
+    /// where to follow the feed from after listing the tasks again.
+    #[error("{detail}")]
+    Gone {
+        detail: String,
+        resync_cursor: String,
+    },
     #[error("{0}")]
     Unavailable(String),
     /// The database (or another host service) failed or is saturated. `cause` is
@@ -184,6 +191,11 @@ impl ApiError {
                 "Idempotency-Key reused",
             ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Gone { .. } => (
+                StatusCode::GONE,
+                "cursor-expired",
+                "The cursor is older than the kept events",
+            ),
             Unavailable(_) | Outage { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -235,6 +247,7 @@ impl ApiError {
         match &self {
             ApiError::Validation(errors) => body["errors"] = json!(errors.errors()),
             ApiError::BadParameter { parameter, .. } => body["parameter"] = json!(parameter),
+            ApiError::Gone { resync_cursor, .. } => body["resync_cursor"] = json!(resync_cursor),
             _ => {}
         }
         let mut builder = http::Response::builder()

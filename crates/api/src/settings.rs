@@ -13,6 +13,11 @@ pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
 pub const ADMIN_TOKEN: &str = "admin_token";
 pub const INTERNAL_TOKEN: &str = "internal_token";
 pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
+pub use spindle_reminders::retention::{
+    RETENTION_BATCH, RETENTION_DELIVERIES_DAYS, RETENTION_IDEMPOTENCY_HOURS, RETENTION_INBOX_DAYS,
+    RETENTION_INTERVAL_SECONDS, RETENTION_OUTBOX_DAYS, RETENTION_PROCESSED_DAYS,
+};
+pub use spindle_reminders::runner::{TICK_INTERVAL_MS, TICK_LOOP_SECONDS, TICK_MODE};
 pub use spindle_reminders::settings::{
     ALLOW_PRIVATE_WEBHOOKS, CHANNEL_FAILURE_LIMIT, REMINDERS_CHANNEL_VARIABLE as REMINDERS_CHANNEL,
     REMINDER_MAX_LATE, VAPID_PRIVATE_KEY, VAPID_SUBJECT,
@@ -37,6 +42,32 @@ pub const ALL: &[&str] = &[
     REMINDERS_CHANNEL,
     VAPID_PRIVATE_KEY,
     VAPID_SUBJECT,
+    RETENTION_INTERVAL_SECONDS,
+    RETENTION_OUTBOX_DAYS,
+    RETENTION_PROCESSED_DAYS,
+    RETENTION_IDEMPOTENCY_HOURS,
+    RETENTION_DELIVERIES_DAYS,
+    RETENTION_INBOX_DAYS,
+    RETENTION_BATCH,
+    TICK_MODE,
+    TICK_INTERVAL_MS,
+    TICK_LOOP_SECONDS,
+];
+
+/// What every entry point of the tick reads besides the addresses (`ops` for
+/// `/internal/tick`, `reminder-cron`, `tick`): each of these components must be
+/// given all of them.
+pub const TICK_VARIABLES: &[&str] = &[
+    MAX_DELIVERY_ATTEMPTS,
+    REMINDER_MAX_LATE,
+    REMINDERS_CHANNEL,
+    RETENTION_INTERVAL_SECONDS,
+    RETENTION_OUTBOX_DAYS,
+    RETENTION_PROCESSED_DAYS,
+    RETENTION_IDEMPOTENCY_HOURS,
+    RETENTION_DELIVERIES_DAYS,
+    RETENTION_INBOX_DAYS,
+    RETENTION_BATCH,
 ];
 
 /// The variables that hold credentials: `secret = true` in `spin.toml`, never a

@@ -12,10 +12,10 @@
 use std::time::{Duration, Instant};
 
 use spindle_domain::event::Envelope;
-use spindle_ports::{Db, DbError, PublishError, Publisher};
+use spindle_ports::{Db, PublishError, Publisher};
 use spindle_storage::outbox;
 
-pub use spindle_storage::outbox::{feed, latest_seq};
+pub use spindle_storage::outbox::{feed, latest_seq, FeedError};
 
 /// How often a waiting request reads the user's counter in Redis: the delay
 /// between a committed event and the long-poll answering, at most.
@@ -60,6 +60,8 @@ pub(crate) fn signal_users<'a>(
 /// `sleep` is `std::thread::sleep` in a component (under WASI it yields to the
 /// host) and a recording stub in tests. The wait ends when either the sleeps
 /// add up to `wait` or that much wall time has passed, whichever comes first.
+/// A cursor behind what retention deleted is [`FeedError::Pruned`] at once,
+/// and so is one that falls behind while it waits.
 pub fn wait_for(
     db: &impl Db,
     publisher: &impl Publisher,
@@ -68,7 +70,7 @@ pub fn wait_for(
     limit: u32,
     wait: Duration,
     sleep: impl Fn(Duration),
-) -> Result<Vec<Envelope>, DbError> {
+) -> Result<Vec<Envelope>, FeedError> {
     let key = signal_key(user_id);
     let started = Instant::now();
     let mut slept = Duration::ZERO;

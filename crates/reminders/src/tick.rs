@@ -1,8 +1,9 @@
-//! The tick: fire due reminders, announce due webhook retries, relay the outbox.
+//! The tick: fire due reminders, announce due webhook retries, relay the outbox,
+//! record the heartbeat, and now and then run retention.
 //!
 //! One function behind every entry point: the `reminder-cron` component (cron
 //! trigger, every second locally), `POST /internal/tick`, and the command-triggered
-//! `tick` component on a cluster.
+//! `tick` component on a cluster ([`crate::runner`]).
 
 use std::time::{Duration, Instant as WallClock};
 
@@ -11,11 +12,40 @@ use spindle_domain::event::{Envelope, EventType, REMINDER_EVENT_SOURCE};
 use spindle_domain::{format_instant, Instant, TimeZone};
 use spindle_events::publish::{self, PublishProblem};
 use spindle_events::relay::{self, RelayError, RelaySettings};
-use spindle_ports::{Clock, Db, DbError, PublishError, Publisher};
+use spindle_ports::{Clock, Config, Db, DbError, PublishError, Publisher};
 use spindle_storage::tasks::{self, FiredReminder};
-use spindle_storage::{deliveries, outbox};
+use spindle_storage::{deliveries, outbox, tick_heartbeat};
 
-use crate::settings::{micros, Settings};
+use crate::retention::{self, RetentionReport, RetentionSettings};
+use crate::settings::{micros, Settings, SettingsError};
+
+/// Everything a tick is told through Spin variables.
+#[derive(Debug, Clone, Default)]
+pub struct TickSettings {
+    pub reminders: Settings,
+    pub relay: RelaySettings,
+    pub retention: RetentionSettings,
+}
+
+/// A variable the tick reads is set to something unusable: the tick does not
+/// run (nothing is fired, relayed or deleted) until it is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Tick(#[from] SettingsError),
+    #[error(transparent)]
+    Relay(#[from] spindle_events::relay::SettingsError),
+}
+
+impl TickSettings {
+    pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Self, ConfigError> {
+        Ok(TickSettings {
+            reminders: Settings::from_config(config)?,
+            relay: RelaySettings::from_config(config)?,
+            retention: RetentionSettings::from_config(config)?,
+        })
+    }
+}
 
 /// What one tick did.
 #[derive(Debug, Default)]
@@ -35,6 +65,9 @@ pub struct TickReport {
     /// The reminder claims stopped at the time budget, with reminders maybe still due.
     pub budget_spent: bool,
     pub relay: relay::TickReport,
+    /// What retention deleted, when this tick ran it (at most one tick per
+    /// `retention_interval_seconds` does).
+    pub retention: Option<RetentionReport>,
     pub elapsed: Duration,
 }
 
@@ -44,27 +77,38 @@ pub enum TickError {
     Database(#[from] DbError),
     #[error(transparent)]
     Relay(#[from] RelayError),
+    #[error("the tick did its work but could not record its heartbeat: {0}; /metrics shows the tick as late until a tick records it")]
+    Heartbeat(DbError),
+    #[error("retention could not delete old rows: {0}; they stay, and a run after retention_interval_seconds tries again")]
+    Retention(DbError),
 }
 
-/// Runs one tick at `clock`'s now.
+/// Runs one tick at `clock`'s now. The heartbeat is recorded once the work
+/// is done, in the statement that also claims the retention run when it is due.
 pub fn tick(
     db: &impl Db,
     publisher: &impl Publisher,
     clock: &(impl Clock + ?Sized),
-    settings: &Settings,
-    relay_settings: &RelaySettings,
+    settings: &TickSettings,
 ) -> Result<TickReport, TickError> {
     let started = WallClock::now();
     let now = Instant::from_micros(clock.now_micros());
+    let reminders = &settings.reminders;
     let mut report = TickReport::default();
-    fire_due(db, publisher, now, settings, started, &mut report)?;
-    announce_due(db, publisher, now, settings, &mut report)?;
+    fire_due(db, publisher, now, reminders, started, &mut report)?;
+    announce_due(db, publisher, now, reminders, &mut report)?;
     // The notifier must process what goes out on the reminders channel, whatever
     // that channel is called here.
-    let relay_settings = relay_settings
+    let relay_settings = settings
+        .relay
         .clone()
-        .requiring(&settings.channel, &[crate::notifier::CONSUMER]);
+        .requiring(&reminders.channel, &[crate::notifier::CONSUMER]);
     report.relay = relay::tick(db, publisher, &relay_settings)?;
+    let every = i64::try_from(settings.retention.every.as_secs()).unwrap_or(i64::MAX);
+    if tick_heartbeat::beat(db, every).map_err(TickError::Heartbeat)? {
+        report.retention =
+            Some(retention::run(db, &settings.retention).map_err(TickError::Retention)?);
+    }
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -335,3 +335,24 @@ pub fn log(
         })
         .collect()
 }
+
+/// Deletes up to `limit` finished deliveries (delivered, failed or skipped)
+/// last changed more than `older_than_seconds` ago, oldest first
+/// (`deliveries_finished`). Pending and sending ones are never touched: they
+/// are still to be sent.
+pub fn prune_finished(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    db.execute(
+        "DELETE FROM deliveries
+          WHERE id IN (
+                SELECT id FROM deliveries
+                 WHERE state IN ('delivered', 'failed', 'skipped')
+                   AND updated_at < now() - $1::int8 * interval '1 second'
+                 ORDER BY updated_at
+                 LIMIT $2::int8
+                 FOR UPDATE SKIP LOCKED)",
+        &[
+            Param::Int64(older_than_seconds),
+            Param::Int64(i64::from(limit)),
+        ],
+    )
+}

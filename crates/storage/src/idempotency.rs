@@ -6,8 +6,9 @@
 
 use spindle_ports::{Db, DbError, Param};
 
-/// How long a key is remembered.
-const RETENTION: &str = "24 hours";
+/// How long a key is replayed; retention may delete it after that (and keeps
+/// it at least this long).
+pub const REPLAY_HOURS: u64 = 24;
 
 /// A stored response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +40,7 @@ pub fn claim(db: &impl Db, user_id: &str, key: &str, request_hash: &str) -> Resu
         &format!(
             "WITH expired AS (
                 DELETE FROM idempotency_keys
-                 WHERE user_id = $1 AND key = $2 AND created_at < now() - interval '{RETENTION}')
+                 WHERE user_id = $1 AND key = $2 AND created_at < now() - interval '{REPLAY_HOURS} hours')
              INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
              ON CONFLICT (user_id, key) DO NOTHING
              RETURNING 1 AS claimed"
@@ -95,4 +96,23 @@ pub fn store(
         ],
     )?;
     Ok(())
+}
+
+/// Deletes up to `limit` keys created more than `older_than_seconds` ago,
+/// oldest first (`idempotency_keys_age`). Keys in use by a request still in
+/// flight are locked and skipped.
+pub fn prune(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    db.execute(
+        "DELETE FROM idempotency_keys
+          WHERE (user_id, key) IN (
+                SELECT user_id, key FROM idempotency_keys
+                 WHERE created_at < now() - $1::int8 * interval '1 second'
+                 ORDER BY created_at
+                 LIMIT $2::int8
+                 FOR UPDATE SKIP LOCKED)",
+        &[
+            Param::Int64(older_than_seconds),
+            Param::Int64(i64::from(limit)),
+        ],
+    )
 }

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod processed;
 pub mod tags;
 pub mod tasks;
+pub mod tick_heartbeat;
 
 /// A `uuid` column as a [`uuid::Uuid`].
 pub(crate) fn uuid_column(

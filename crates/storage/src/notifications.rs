@@ -201,3 +201,25 @@ pub fn mark_all_read(db: &impl Db, user_id: &str, now: Instant) -> Result<u64, D
         &[Param::Str(user_id.to_owned()), Param::Int64(now.micros())],
     )
 }
+
+/// Deletes up to `limit` read inbox entries created more than
+/// `older_than_seconds` ago, oldest first (`notifications_read_age`). Unread
+/// entries stay whatever their age: they are what the user has not seen yet,
+/// and deleting them would lower `unread_count` without the user reading
+/// anything; their number grows only as fast as the reminders a person sets.
+pub fn prune_read(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    db.execute(
+        "DELETE FROM notifications
+          WHERE id IN (
+                SELECT id FROM notifications
+                 WHERE read_at IS NOT NULL
+                   AND created_at < now() - $1::int8 * interval '1 second'
+                 ORDER BY created_at
+                 LIMIT $2::int8
+                 FOR UPDATE SKIP LOCKED)",
+        &[
+            Param::Int64(older_than_seconds),
+            Param::Int64(i64::from(limit)),
+        ],
+    )
+}

@@ -547,51 +547,138 @@ pub fn claim_due(db: &impl Db, request: &ClaimRequest<'_>) -> Result<Vec<Claimed
 // Reading the log: the change feed.
 // ---------------------------------------------------------------------------
 
-/// A user's events after `after_seq`, oldest first, with `sequence` set.
+/// The change feed cannot answer from a cursor: retention deleted events after it.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// Events after `after` are gone (retention deleted this user's events up
+    /// to `pruned_seq`); the client must resync.
+    #[error("events after position {after} are no longer kept: retention deleted this user's events up to position {pruned_seq}")]
+    Pruned { after: i64, pruned_seq: i64 },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A user's events after `after_seq`, oldest first, with `sequence` set; or
+/// [`FeedError::Pruned`] when retention deleted events after `after_seq`.
 ///
 /// Safe to page with `after_seq` cursors while writers append: `append` makes
 /// a user's sequence numbers commit in order, so nothing can appear later
-/// behind a cursor already handed out.
+/// behind a cursor already handed out. The horizon and the events are read in
+/// one statement (one snapshot), so a retention run between two reads cannot
+/// open a gap that goes unnoticed.
 pub fn feed(
     db: &impl Db,
     user_id: &str,
     after_seq: i64,
     limit: u32,
-) -> Result<Vec<Envelope>, DbError> {
+) -> Result<Vec<Envelope>, FeedError> {
     let rows = db.query(
-        "SELECT seq, envelope FROM outbox
-         WHERE user_id = $1 AND seq > $2::int8
-         ORDER BY seq
-         LIMIT $3::int8",
+        "SELECT h.pruned_seq, e.seq, e.envelope
+           FROM (SELECT coalesce(max(pruned_seq), 0)::int8 AS pruned_seq
+                   FROM feed_horizon WHERE user_id = $1) h
+           LEFT JOIN LATERAL (
+                SELECT seq, envelope FROM outbox
+                 WHERE user_id = $1 AND seq > $2::int8
+                 ORDER BY seq
+                 LIMIT $3::int8) e ON true
+          ORDER BY e.seq",
         &[
             Param::Str(user_id.to_owned()),
             Param::Int64(after_seq),
             Param::Int64(i64::from(limit)),
         ],
     )?;
-    rows.iter()
-        .map(|row| {
-            let seq = row.i64("seq")?;
-            let mut envelope: Envelope =
-                serde_json::from_slice(&row.json("envelope")?).map_err(|e| {
-                    DbError::Decode(format!(
-                        "outbox row {seq} does not hold a valid event envelope: {e}"
-                    ))
-                })?;
-            envelope.sequence = Some(spindle_domain::event::format_sequence(seq));
-            Ok(envelope)
-        })
-        .collect()
+    // A cursor at the last deleted event has seen it, and nothing after it
+    // was deleted: only a cursor strictly below the horizon may have a gap.
+    let pruned_seq = match rows.first() {
+        Some(row) => row.i64("pruned_seq")?,
+        None => 0,
+    };
+    if after_seq < pruned_seq {
+        return Err(FeedError::Pruned {
+            after: after_seq,
+            pruned_seq,
+        });
+    }
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        if row.is_null("seq")? {
+            continue;
+        }
+        let seq = row.i64("seq")?;
+        let mut envelope: Envelope =
+            serde_json::from_slice(&row.json("envelope")?).map_err(|e| {
+                DbError::Decode(format!(
+                    "outbox row {seq} does not hold a valid event envelope: {e}"
+                ))
+            })?;
+        envelope.sequence = Some(spindle_domain::event::format_sequence(seq));
+        events.push(envelope);
+    }
+    Ok(events)
 }
 
-/// The newest sequence number of a user's events, 0 when there are none: the
-/// cursor a client starts from to hear only what happens next.
+/// The newest position of a user's feed, 0 when there is none: the cursor a
+/// client starts from to hear only what happens next. Never below what
+/// retention deleted, so `latest` stays a valid cursor after a user's old
+/// events are gone.
 pub fn latest_seq(db: &impl Db, user_id: &str) -> Result<i64, DbError> {
     let rows = db.query(
-        "SELECT coalesce(max(seq), 0)::int8 AS seq FROM outbox WHERE user_id = $1",
+        "SELECT greatest(
+                    (SELECT coalesce(max(seq), 0) FROM outbox WHERE user_id = $1),
+                    (SELECT coalesce(max(pruned_seq), 0) FROM feed_horizon WHERE user_id = $1)
+                )::int8 AS seq",
         &[Param::Str(user_id.to_owned())],
     )?;
     rows.first()
         .ok_or_else(|| DbError::Decode("max(seq) returned no row".into()))?
         .i64("seq")
+}
+
+// ---------------------------------------------------------------------------
+// Retention.
+// ---------------------------------------------------------------------------
+
+/// Deletes up to `limit` events delivered more than `older_than_seconds` ago,
+/// oldest delivery first, and raises each affected user's feed horizon
+/// (`feed_horizon`) to the highest seq deleted, in the same statement, so the
+/// change feed never serves a gap. Returns how many were deleted.
+///
+/// Only delivered events go: an event still pending may be republished, and
+/// a dead-lettered one stays until an operator replays it (then it is
+/// delivered and ages like any other), so an open dead letter never vanishes
+/// on its own. Replayed dead letters go with their event (`ON DELETE CASCADE`).
+pub fn prune_delivered(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    let rows = db.query(
+        "WITH doomed AS (
+             SELECT seq FROM outbox
+              WHERE delivered_at IS NOT NULL
+                AND delivered_at < now() - $1::int8 * interval '1 second'
+              ORDER BY delivered_at
+              LIMIT $2::int8
+              FOR UPDATE SKIP LOCKED),
+         gone AS (
+             DELETE FROM outbox o USING doomed WHERE o.seq = doomed.seq
+             RETURNING o.user_id, o.seq),
+         horizon AS (
+             INSERT INTO feed_horizon (user_id, pruned_seq)
+             SELECT user_id, max(seq) FROM gone GROUP BY user_id
+             ON CONFLICT (user_id) DO UPDATE
+             SET pruned_seq = greatest(feed_horizon.pruned_seq, excluded.pruned_seq))
+         SELECT count(*)::int8 AS deleted FROM gone",
+        &[
+            Param::Int64(older_than_seconds),
+            Param::Int64(i64::from(limit)),
+        ],
+    )?;
+    deleted_count(&rows)
+}
+
+/// The `deleted` count of a retention statement.
+fn deleted_count(rows: &spindle_ports::Rows) -> Result<u64, DbError> {
+    let n = rows
+        .first()
+        .ok_or_else(|| DbError::Decode("a retention delete returned no count".into()))?
+        .i64("deleted")?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }

@@ -87,3 +87,46 @@ pub fn failure(
         })
         .transpose()
 }
+
+/// Deletes up to `limit` effect-once records older than `older_than_seconds`,
+/// oldest first, whose event the relay can no longer republish: its outbox row
+/// is delivered or gone. A record of an event still pending or dead-lettered
+/// (a replay republishes it) is kept whatever its age, so no consumer ever
+/// applies an event twice because its record was deleted.
+pub fn prune_processed(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    db.execute(
+        "DELETE FROM processed_events
+          WHERE (consumer, event_id) IN (
+                SELECT p.consumer, p.event_id FROM processed_events p
+                 WHERE p.processed_at < now() - $1::int8 * interval '1 second'
+                   AND NOT EXISTS (SELECT 1 FROM outbox o
+                                    WHERE o.event_id = p.event_id AND o.delivered_at IS NULL)
+                 ORDER BY p.processed_at
+                 LIMIT $2::int8)",
+        &[
+            Param::Int64(older_than_seconds),
+            Param::Int64(i64::from(limit)),
+        ],
+    )
+}
+
+/// Deletes up to `limit` failure records last written more than
+/// `older_than_seconds` ago, oldest first, of events no longer pending or
+/// dead-lettered: a dead letter's reason is built from them, so they stay
+/// while it may still be written or replayed.
+pub fn prune_failures(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    db.execute(
+        "DELETE FROM consumer_failures
+          WHERE (consumer, event_id) IN (
+                SELECT f.consumer, f.event_id FROM consumer_failures f
+                 WHERE f.last_failed_at < now() - $1::int8 * interval '1 second'
+                   AND NOT EXISTS (SELECT 1 FROM outbox o
+                                    WHERE o.event_id = f.event_id AND o.delivered_at IS NULL)
+                 ORDER BY f.last_failed_at
+                 LIMIT $2::int8)",
+        &[
+            Param::Int64(older_than_seconds),
+            Param::Int64(i64::from(limit)),
+        ],
+    )
+}

@@ -15,7 +15,7 @@ use spindle_native::testing::{Received, Receiver, Subscription, TestDb, TestRedi
 use spindle_native::{FixedClock, PgDb, RedisPublisher, UreqHttp};
 use spindle_ports::{Db, Param, Timeouts};
 use spindle_reminders::notifier::{self, Handled};
-use spindle_reminders::tick::{self, TickReport};
+use spindle_reminders::tick::{self, TickReport, TickSettings};
 use spindle_reminders::Settings;
 use spindle_storage::channels::Channel;
 
@@ -128,13 +128,21 @@ impl Env {
         .expect("registering a webhook")
     }
 
+    /// The tick's settings: these reminder and relay settings, default retention.
+    pub fn tick_settings(&self) -> TickSettings {
+        TickSettings {
+            reminders: self.settings.clone(),
+            relay: self.relay.clone(),
+            ..TickSettings::default()
+        }
+    }
+
     pub fn tick(&self) -> TickReport {
         tick::tick(
             &self.conn,
             &self.publisher,
             &self.clock,
-            &self.settings,
-            &self.relay,
+            &self.tick_settings(),
         )
         .expect("a tick")
     }
