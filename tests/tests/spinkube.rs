@@ -1,28 +1,40 @@
-//! Checks `spinkube/` against the SpinKube CRDs and `spin.toml`: every manifest
-//! parses, every SpinApp matches the CRD schema of spin-operator v0.6.1 (base and
-//! rendered overlays), the SpinApps together deploy every component the shim can
-//! run, each sets every variable the app needs with secrets taken from a Secret,
-//! and the relay CronJob calls `/internal/tick` with the internal token.
+//! Checks `spinkube/` with the tools a cluster operator uses, then against
+//! `spin.toml` and the project's own rules.
 //!
-//! The CRDs live outside the repository, in `../shared/schemas/spinkube/`
-//! relative to the repository root; the schema tests fail when they are missing.
+//! Every overlay is rendered by `kubectl kustomize` (kustomize built in); the
+//! built-in objects are validated by `kubernetes-validate` against the OpenAPI
+//! schemas of Kubernetes [`KUBERNETES_VERSION`], strictly; SpinApps and
+//! SpinAppExecutors against the CRDs of spin-operator v0.6.1 in
+//! `../shared/schemas/spinkube/` with the `jsonschema` crate. Both tools come
+//! from `bash scripts/tools/kube.sh` into the workspace's `target/tools/bin`,
+//! the only place these tests look for them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
-use regex::Regex;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use toml::Table;
 
-/// The Secret every credential comes from.
+/// The Kubernetes release the built-in objects are validated against.
+const KUBERNETES_VERSION: &str = "1.33.0";
+/// The Secret every credential comes from (a generated one bears a hash suffix).
 const SECRET_NAME: &str = "spindle-secrets";
-/// The example of that Secret: kept out of every kustomization.
-const SECRET_EXAMPLE: &str = "secret.example.yaml";
 const SPINKUBE_GROUP: &str = "core.spinkube.dev";
+/// The label the operator puts on every pod of a SpinApp: its name.
+const APP_NAME_LABEL: &str = "core.spinkube.dev/app-name";
+/// The RuntimeClass of containerd-shim-spin.
+const SHIM_RUNTIME_CLASS: &str = "wasmtime-spin-v2";
+/// The command-triggered component the tick CronJob and the migration Job run.
+const TICK: &str = "tick";
+/// The trigger types the shim runs (containerd-shim-spin v0.24).
+const SHIM_TRIGGERS: &[&str] = &["http", "redis", "mqtt", "sqs", "command"];
 
 // ---------------------------------------------------------------------------
-// Files
+// Files and tools
 // ---------------------------------------------------------------------------
 
 fn root() -> PathBuf {
@@ -36,151 +48,298 @@ fn spinkube() -> PathBuf {
     root().join("spinkube")
 }
 
-fn schemas_dir() -> PathBuf {
-    root()
-        .join("..")
-        .join("shared")
-        .join("schemas")
-        .join("spinkube")
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path)
         .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
 }
 
-fn relative(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+/// The workspace's target dir (CARGO_TARGET_DIR or target/): the parent of
+/// the scratch dir cargo gives integration tests.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR lies in the target dir")
+        .to_path_buf()
 }
 
-/// Every `.yaml`/`.yml` file under `dir`, sorted.
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)
-            .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
-        {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-/// The documents of a YAML file, as JSON values (empty documents dropped).
-fn try_documents(text: &str) -> Result<Vec<Value>, String> {
-    let mut docs = Vec::new();
-    for doc in serde_norway::Deserializer::from_str(text) {
-        let value = Value::deserialize(doc).map_err(|err| err.to_string())?;
-        if !value.is_null() {
-            docs.push(value);
-        }
-    }
-    Ok(docs)
-}
-
-fn documents(path: &Path) -> Vec<Value> {
-    try_documents(&read(path))
-        .unwrap_or_else(|err| panic!("{} is not valid YAML: {err}", relative(path)))
-}
-
-fn single_document(path: &Path) -> Value {
-    let mut docs = documents(path);
-    assert_eq!(
-        docs.len(),
-        1,
-        "{} should hold exactly one document",
-        relative(path)
+fn tool(name: &str) -> PathBuf {
+    let path = target_dir().join("tools").join("bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash scripts/tools/kube.sh`",
+        path.display()
     );
-    docs.remove(0)
+    path
 }
 
-/// A Kubernetes object found in a file.
-#[derive(Clone, Debug)]
-struct Object {
-    file: String,
-    value: Value,
+/// Runs a tool with `input` on stdin: (succeeded, stdout + stderr).
+fn run(mut command: Command, input: &str) -> (bool, String) {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {command:?}: {err}"));
+    child
+        .stdin
+        .take()
+        .expect("a piped stdin")
+        .write_all(input.as_bytes())
+        .unwrap_or_else(|err| panic!("cannot write to {command:?}: {err}"));
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|err| panic!("{command:?} did not finish: {err}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }
 
-impl Object {
-    fn kind(&self) -> &str {
-        self.value["kind"].as_str().unwrap_or("")
-    }
-    fn api_version(&self) -> &str {
-        self.value["apiVersion"].as_str().unwrap_or("")
-    }
-    fn name(&self) -> &str {
-        self.value["metadata"]["name"].as_str().unwrap_or("")
-    }
-    fn label(&self) -> String {
-        format!("{} {} ({})", self.kind(), self.name(), self.file)
-    }
-    fn is_spinkube(&self) -> bool {
-        self.api_version().split('/').next() == Some(SPINKUBE_GROUP)
-    }
-}
-
-/// Every Kubernetes object (a document with `apiVersion` and `kind`) under spinkube/.
-fn objects_in_tree() -> Vec<Object> {
-    yaml_files(&spinkube())
-        .iter()
-        .flat_map(|path| {
-            documents(path).into_iter().filter_map(move |value| {
-                let is_object = value.get("apiVersion").is_some() && value.get("kind").is_some();
-                is_object.then(|| Object {
-                    file: relative(path),
-                    value,
-                })
-            })
+/// The documents of a YAML stream, as JSON values (empty documents dropped).
+fn documents(text: &str, what: &str) -> Vec<Value> {
+    serde_norway::Deserializer::from_str(text)
+        .map(|doc| {
+            Value::deserialize(doc).unwrap_or_else(|err| panic!("{what} is not valid YAML: {err}"))
         })
+        .filter(|value| !value.is_null())
         .collect()
 }
 
-fn is_kustomization(object: &Object) -> bool {
-    object.kind() == "Kustomization" && object.api_version().starts_with("kustomize.config.k8s.io/")
-}
-
-/// The objects the base deploys, as written.
-fn base_objects() -> Vec<Object> {
-    render(&spinkube().join("base"))
-}
-
-/// Every overlay directory under spinkube/overlays/.
-fn overlays() -> Vec<PathBuf> {
-    let dir = spinkube().join("overlays");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.join("kustomization.yaml").is_file())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "spinkube/overlays/ holds no overlay");
-    dirs
-}
-
-/// The base and every overlay, rendered: (name, objects).
-fn every_rendering() -> Vec<(String, Vec<Object>)> {
-    let mut all = vec![("base".to_owned(), base_objects())];
-    for overlay in overlays() {
-        all.push((relative(&overlay), render(&overlay)));
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", to.display()));
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|err| panic!("cannot list {}: {err}", from.display()))
+    {
+        let path = entry.expect("a directory entry").path();
+        let dest = to.join(path.file_name().expect("a file name"));
+        if path.is_dir() {
+            copy_tree(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest)
+                .unwrap_or_else(|err| panic!("cannot copy {}: {err}", path.display()));
+        }
     }
-    all
 }
 
-fn spinapps(objects: &[Object]) -> Vec<&Object> {
-    objects.iter().filter(|o| o.kind() == "SpinApp").collect()
+// ---------------------------------------------------------------------------
+// Renderings
+// ---------------------------------------------------------------------------
+
+/// A rendered Kubernetes object.
+#[derive(Debug)]
+struct Object(Value);
+
+impl Object {
+    fn kind(&self) -> &str {
+        self.0["kind"].as_str().unwrap_or("")
+    }
+    fn name(&self) -> &str {
+        self.0["metadata"]["name"].as_str().unwrap_or("")
+    }
+    fn spec(&self) -> &Value {
+        &self.0["spec"]
+    }
+    fn label(&self) -> String {
+        format!("{} {}", self.kind(), self.name())
+    }
+    fn is_spinkube(&self) -> bool {
+        self.0["apiVersion"]
+            .as_str()
+            .unwrap_or("")
+            .split('/')
+            .next()
+            == Some(SPINKUBE_GROUP)
+    }
+}
+
+/// One overlay rendered by `kubectl kustomize`.
+struct Rendering {
+    overlay: String,
+    objects: Vec<Object>,
+}
+
+impl Rendering {
+    fn of_kind(&self, kind: &str) -> Vec<&Object> {
+        self.objects.iter().filter(|o| o.kind() == kind).collect()
+    }
+    fn spinapps(&self) -> Vec<&Object> {
+        self.of_kind("SpinApp")
+    }
+    fn one(&self, kind: &str, name: &str) -> &Object {
+        self.objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name)
+            .unwrap_or_else(|| panic!("[{}] renders no {kind} {name}", self.overlay))
+    }
+    /// Every place the app runs: SpinApps, and the containers of Jobs and CronJobs.
+    fn runners(&self) -> Vec<Runner<'_>> {
+        let mut runners: Vec<Runner> = self
+            .spinapps()
+            .into_iter()
+            .map(|app| Runner {
+                what: format!("[{}] {}", self.overlay, app.label()),
+                spinapp: Some(app),
+                pod: None,
+            })
+            .collect();
+        for object in &self.objects {
+            if let Some(pod) = pod_spec(object) {
+                if pod["runtimeClassName"] == SHIM_RUNTIME_CLASS {
+                    runners.push(Runner {
+                        what: format!("[{}] {}", self.overlay, object.label()),
+                        spinapp: None,
+                        pod: Some(pod),
+                    });
+                }
+            }
+        }
+        runners
+    }
+}
+
+fn pod_spec(object: &Object) -> Option<&Value> {
+    match object.kind() {
+        "Job" => Some(&object.spec()["template"]["spec"]),
+        "CronJob" => Some(&object.spec()["jobTemplate"]["spec"]["template"]["spec"]),
+        _ => None,
+    }
+}
+
+fn container(pod: &Value) -> &Value {
+    &pod["containers"][0]
+}
+
+fn env_value<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
+    container["env"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)
+}
+
+/// A process of the app: a SpinApp, or a Job/CronJob pod on the shim.
+struct Runner<'a> {
+    what: String,
+    spinapp: Option<&'a Object>,
+    pod: Option<&'a Value>,
+}
+
+impl Runner<'_> {
+    /// The components it runs (`components`, or SPIN_COMPONENTS_TO_RETAIN).
+    fn components(&self) -> Vec<String> {
+        let list = match (self.spinapp, self.pod) {
+            (Some(app), _) => app.spec()["components"]
+                .as_array()
+                .map(|c| {
+                    c.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default(),
+            (None, Some(pod)) => env_value(container(pod), "SPIN_COMPONENTS_TO_RETAIN")
+                .and_then(|e| e["value"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            (None, None) => String::new(),
+        };
+        list.split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The Spin variables it sets: (lower-case name, the entry with value/valueFrom).
+    fn variables(&self) -> Vec<(String, &Value)> {
+        match (self.spinapp, self.pod) {
+            (Some(app), _) => app.spec()["variables"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| (v["name"].as_str().unwrap_or("").to_owned(), v))
+                .collect(),
+            (None, Some(pod)) => container(pod)["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| {
+                    let name = e["name"].as_str()?.strip_prefix("SPIN_VARIABLE_")?;
+                    Some((name.to_ascii_lowercase(), e))
+                })
+                .collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    fn image(&self) -> &str {
+        match (self.spinapp, self.pod) {
+            (Some(app), _) => app.spec()["image"].as_str().unwrap_or(""),
+            (None, Some(pod)) => container(pod)["image"].as_str().unwrap_or(""),
+            (None, None) => "",
+        }
+    }
+}
+
+/// Renders every overlay once per test binary, from a copy of spinkube/ in
+/// which each overlay's `.env` is its `.env.example`: the example must be
+/// enough to render, and a developer's own `.env` never decides a result.
+fn renderings() -> &'static [Rendering] {
+    static RENDERINGS: OnceLock<Vec<Rendering>> = OnceLock::new();
+    RENDERINGS.get_or_init(|| {
+        let kubectl = tool("kubectl");
+        let copy = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("spinkube-render-{}", std::process::id()));
+        copy_tree(&spinkube(), &copy);
+        let overlays_dir = copy.join("overlays");
+        let mut overlays: Vec<PathBuf> = std::fs::read_dir(&overlays_dir)
+            .expect("spinkube/overlays/ is listable")
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.join("kustomization.yaml").is_file())
+            .collect();
+        overlays.sort();
+        let mut renderings = Vec::new();
+        for dir in &overlays {
+            let example = dir.join(".env.example");
+            if example.is_file() {
+                std::fs::copy(&example, dir.join(".env")).expect("the copy is writable");
+            }
+            let overlay = dir
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned();
+            let mut command = Command::new(&kubectl);
+            command.arg("kustomize").arg(dir);
+            let (ok, output) = run(command, "");
+            assert!(
+                ok,
+                "`kubectl kustomize spinkube/overlays/{overlay}` fails:\n{output}"
+            );
+            let objects = documents(&output, &overlay)
+                .into_iter()
+                .map(Object)
+                .collect();
+            renderings.push(Rendering { overlay, objects });
+        }
+        // Best effort: a leftover copy in target/ harms nothing.
+        let _ = std::fs::remove_dir_all(&copy);
+        let names: Vec<&str> = renderings.iter().map(|r| r.overlay.as_str()).collect();
+        assert_eq!(
+            names,
+            ["local", "production"],
+            "the overlays of spinkube/overlays/"
+        );
+        renderings
+    })
+}
+
+fn production() -> &'static Rendering {
+    renderings()
+        .iter()
+        .find(|r| r.overlay == "production")
+        .expect("a production overlay")
 }
 
 /// Fails with every problem found, one per line.
@@ -193,1202 +352,412 @@ fn assert_no_problems(what: &str, problems: Vec<String>) {
 }
 
 // ---------------------------------------------------------------------------
-// A small kustomize: resources, namespace, images (with `configurations`)
-// and JSON 6902 patches -- the features the layout uses, and nothing else.
-// ---------------------------------------------------------------------------
-
-const KUSTOMIZATION_KEYS: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "resources",
-    "configurations",
-    "namespace",
-    "images",
-    "patches",
-];
-
-fn strings(value: &Value, what: &str) -> Vec<String> {
-    match value {
-        Value::Null => Vec::new(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .unwrap_or_else(|| panic!("{what}: {i} is not a string"))
-                    .to_owned()
-            })
-            .collect(),
-        other => panic!("{what}: expected a list of strings, found {other}"),
-    }
-}
-
-/// (kind, path) pairs that hold an image, from `configurations` files.
-fn image_field_specs(dir: &Path, kustomization: &Value) -> Vec<(String, String)> {
-    let mut specs = Vec::new();
-    for file in strings(&kustomization["configurations"], "configurations") {
-        let config = single_document(&dir.join(&file));
-        for spec in config["images"].as_array().into_iter().flatten() {
-            specs.push((
-                spec["kind"].as_str().unwrap_or("").to_owned(),
-                spec["path"]
-                    .as_str()
-                    .expect("an images fieldSpec has a path")
-                    .to_owned(),
-            ));
-        }
-    }
-    specs
-}
-
-/// Renders a kustomization directory like `kubectl kustomize` would, for the
-/// features listed in KUSTOMIZATION_KEYS (any other key fails the test).
-fn render(dir: &Path) -> Vec<Object> {
-    render_with_specs(dir).0
-}
-
-fn render_with_specs(dir: &Path) -> (Vec<Object>, Vec<(String, String)>) {
-    let file = dir.join("kustomization.yaml");
-    let k = single_document(&file);
-    let keys: Vec<&String> = k
-        .as_object()
-        .expect("a kustomization is a mapping")
-        .keys()
-        .collect();
-    for key in keys {
-        assert!(
-            KUSTOMIZATION_KEYS.contains(&key.as_str()),
-            "{}: `{key}` is not understood by this test's renderer; teach it, or keep the layout simpler",
-            relative(&file)
-        );
-    }
-
-    let mut objects = Vec::new();
-    let mut specs = image_field_specs(dir, &k);
-    for resource in strings(&k["resources"], "resources") {
-        let path = dir.join(&resource);
-        if path.is_dir() {
-            let (sub, sub_specs) = render_with_specs(&path);
-            objects.extend(sub);
-            specs.extend(sub_specs);
-        } else {
-            for value in documents(&path) {
-                objects.push(Object {
-                    file: relative(&path),
-                    value,
-                });
-            }
-        }
-    }
-
-    for patch in k["patches"].as_array().into_iter().flatten() {
-        let ops = match (patch.get("patch"), patch.get("path")) {
-            (Some(Value::String(text)), None) => try_documents(text)
-                .unwrap_or_else(|err| panic!("{}: a patch is not YAML: {err}", relative(&file))),
-            (None, Some(Value::String(path))) => documents(&dir.join(path)),
-            _ => panic!(
-                "{}: a patch needs exactly one of `patch` or `path`",
-                relative(&file)
-            ),
-        };
-        let ops = match ops.as_slice() {
-            [Value::Array(ops)] => ops.clone(),
-            _ => panic!(
-                "{}: only JSON 6902 patches (a list of operations) are rendered here",
-                relative(&file)
-            ),
-        };
-        let target = &patch["target"];
-        let mut matched = 0;
-        for object in &mut objects {
-            if target_matches(target, object) {
-                matched += 1;
-                json_patch(&mut object.value, &ops).unwrap_or_else(|err| {
-                    panic!("{}: patch on {}: {err}", relative(&file), object.label())
-                });
-            }
-        }
-        assert!(
-            matched > 0,
-            "{}: the patch target {target} matches nothing",
-            relative(&file)
-        );
-    }
-
-    for image in k["images"].as_array().into_iter().flatten() {
-        let name = image["name"].as_str().expect("an image entry has a name");
-        let mut matched = 0;
-        for object in &mut objects {
-            matched += set_images(&mut object.value, &specs, image, name);
-        }
-        assert!(
-            matched > 0,
-            "{}: the image {name} is used by nothing",
-            relative(&file)
-        );
-    }
-
-    if let Some(namespace) = k["namespace"].as_str() {
-        for object in &mut objects {
-            object.value["metadata"]["namespace"] = json!(namespace);
-        }
-    }
-    (objects, specs)
-}
-
-fn target_matches(target: &Value, object: &Object) -> bool {
-    let (group, version) = match object.api_version().split_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", object.api_version()),
-    };
-    let field = |key: &str, actual: &str| target[key].as_str().is_none_or(|want| want == actual);
-    field("group", group)
-        && field("version", version)
-        && field("kind", object.kind())
-        && field("name", object.name())
-}
-
-/// The image reference without tag or digest.
-fn image_name(reference: &str) -> &str {
-    let without_digest = reference.split('@').next().unwrap_or(reference);
-    match without_digest.rfind(':') {
-        Some(colon) if !without_digest[colon..].contains('/') => &without_digest[..colon],
-        _ => without_digest,
-    }
-}
-
-fn rewrite_image(reference: &str, image: &Value) -> String {
-    let name = image["newName"]
-        .as_str()
-        .unwrap_or(image_name(reference))
-        .to_owned();
-    if let Some(digest) = image["digest"].as_str() {
-        return format!("{name}@{digest}");
-    }
-    let tag = match image["newTag"].as_str() {
-        Some(tag) => Some(tag.to_owned()),
-        None => {
-            let rest = &reference[image_name(reference).len()..];
-            (!rest.is_empty()).then(|| rest.trim_start_matches(':').to_owned())
-        }
-    };
-    match tag {
-        Some(tag) if !tag.starts_with("sha256") => format!("{name}:{tag}"),
-        Some(digest) => format!("{name}@{digest}"),
-        None => name,
-    }
-}
-
-/// Applies one `images:` entry to the image fields of `value`; returns how many changed.
-fn set_images(value: &mut Value, specs: &[(String, String)], image: &Value, name: &str) -> usize {
-    let mut count = 0;
-    let mut apply = |field: &mut Value| {
-        if let Some(reference) = field.as_str() {
-            if image_name(reference) == name {
-                *field = json!(rewrite_image(reference, image));
-                count += 1;
-            }
-        }
-    };
-    let kind = value["kind"].as_str().unwrap_or("").to_owned();
-    for (spec_kind, path) in specs {
-        if spec_kind.is_empty() || *spec_kind == kind {
-            let mut field = Some(&mut *value);
-            for segment in path.split('/') {
-                field = field.and_then(|f| f.get_mut(segment));
-            }
-            if let Some(field) = field {
-                apply(field);
-            }
-        }
-    }
-    // Kustomize's default: every `image` of a `containers`/`initContainers` list.
-    fn containers(value: &mut Value, apply: &mut dyn FnMut(&mut Value)) {
-        match value {
-            Value::Object(map) => {
-                for (key, child) in map.iter_mut() {
-                    if key == "containers" || key == "initContainers" {
-                        for container in child.as_array_mut().into_iter().flatten() {
-                            if let Some(field) = container.get_mut("image") {
-                                apply(field);
-                            }
-                        }
-                    } else {
-                        containers(child, apply);
-                    }
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|i| containers(i, apply)),
-            _ => {}
-        }
-    }
-    containers(value, &mut apply);
-    count
-}
-
-fn pointer_tokens(pointer: &str) -> Result<Vec<String>, String> {
-    if pointer.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rest = pointer
-        .strip_prefix('/')
-        .ok_or_else(|| format!("{pointer:?} is not a JSON pointer"))?;
-    Ok(rest
-        .split('/')
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect())
-}
-
-/// RFC 6902 add/remove/replace/test.
-fn json_patch(doc: &mut Value, ops: &[Value]) -> Result<(), String> {
-    for op in ops {
-        let kind = op["op"].as_str().ok_or("an operation has no `op`")?;
-        let path = op["path"].as_str().ok_or("an operation has no `path`")?;
-        let mut tokens = pointer_tokens(path)?;
-        let last = tokens
-            .pop()
-            .ok_or("patching the whole document is not supported")?;
-        let parent_pointer: String = tokens
-            .iter()
-            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
-            .collect();
-        let parent = doc
-            .pointer_mut(&parent_pointer)
-            .ok_or_else(|| format!("{path}: the parent does not exist"))?;
-        let value = op.get("value").cloned();
-        match (kind, parent) {
-            ("add", Value::Object(map)) => {
-                map.insert(last, value.ok_or("add needs a value")?);
-            }
-            ("add", Value::Array(items)) => {
-                let at = if last == "-" {
-                    items.len()
-                } else {
-                    last.parse::<usize>()
-                        .map_err(|_| format!("{path}: bad index"))?
-                };
-                if at > items.len() {
-                    return Err(format!("{path}: index out of range"));
-                }
-                items.insert(at, value.ok_or("add needs a value")?);
-            }
-            ("remove", Value::Object(map)) => {
-                map.remove(&last)
-                    .ok_or_else(|| format!("{path}: nothing to remove"))?;
-            }
-            ("remove", Value::Array(items)) => {
-                let at = last
-                    .parse::<usize>()
-                    .map_err(|_| format!("{path}: bad index"))?;
-                if at >= items.len() {
-                    return Err(format!("{path}: nothing to remove"));
-                }
-                items.remove(at);
-            }
-            ("replace" | "test", parent) => {
-                let slot = match parent {
-                    Value::Object(map) => map.get_mut(&last),
-                    Value::Array(items) => {
-                        last.parse::<usize>().ok().and_then(|i| items.get_mut(i))
-                    }
-                    _ => None,
-                }
-                .ok_or_else(|| format!("{path}: nothing there to {kind}"))?;
-                let value = value.ok_or_else(|| format!("{kind} needs a value"))?;
-                if kind == "replace" {
-                    *slot = value;
-                } else if *slot != value {
-                    return Err(format!(
-                        "{path}: test failed, found {slot}, expected {value}"
-                    ));
-                }
-            }
-            (other, _) => return Err(format!("{path}: unsupported operation {other:?}")),
-        }
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// The CRDs and a structural validator for their openAPIV3Schema
-// ---------------------------------------------------------------------------
-
-/// The CRDs of spin-operator: (group, version, kind) -> openAPIV3Schema.
-fn crd_schemas() -> BTreeMap<(String, String, String), Value> {
-    let dir = schemas_dir();
-    assert!(
-        dir.is_dir(),
-        "the SpinKube CRDs are missing: expected them in {} (../shared/schemas/spinkube/ \
-         relative to the repository root), e.g. core.spinkube.dev_spinapps.yaml from \
-         spin-operator v0.6.1",
-        dir.display()
-    );
-    let mut schemas = BTreeMap::new();
-    for path in yaml_files(&dir) {
-        for crd in documents(&path) {
-            if crd["kind"] != "CustomResourceDefinition" {
-                continue;
-            }
-            let group = crd["spec"]["group"]
-                .as_str()
-                .expect("a CRD has a group")
-                .to_owned();
-            let kind = crd["spec"]["names"]["kind"]
-                .as_str()
-                .expect("a CRD has a kind")
-                .to_owned();
-            for version in crd["spec"]["versions"].as_array().into_iter().flatten() {
-                let name = version["name"]
-                    .as_str()
-                    .expect("a CRD version has a name")
-                    .to_owned();
-                let schema = version["schema"]["openAPIV3Schema"].clone();
-                assert!(
-                    schema.is_object(),
-                    "{}: {kind} {name} has no openAPIV3Schema",
-                    path.display()
-                );
-                schemas.insert((group.clone(), name, kind.clone()), schema);
-            }
-        }
-    }
-    assert!(
-        schemas
-            .keys()
-            .any(|(g, _, k)| g == SPINKUBE_GROUP && k == "SpinApp"),
-        "{} holds no CRD for SpinApp",
-        dir.display()
-    );
-    schemas
-}
-
-fn schema_for<'a>(
-    schemas: &'a BTreeMap<(String, String, String), Value>,
-    object: &Object,
-) -> Option<&'a Value> {
-    let (group, version) = object.api_version().split_once('/')?;
-    schemas.get(&(
-        group.to_owned(),
-        version.to_owned(),
-        object.kind().to_owned(),
-    ))
-}
-
-/// Schema keywords the validator understands; any other one fails loudly, so a
-/// new CRD cannot be validated by silently skipping what it asks for.
-const KNOWN_KEYWORDS: &[&str] = &[
-    "type",
-    "description",
-    "properties",
-    "required",
-    "items",
-    "additionalProperties",
-    "default",
-    "format",
-    "enum",
-    "pattern",
-    "anyOf",
-    "minItems",
-    "maxItems",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "nullable",
-    "x-kubernetes-int-or-string",
-    "x-kubernetes-preserve-unknown-fields",
-    "x-kubernetes-map-type",
-    "x-kubernetes-list-type",
-    "x-kubernetes-list-map-keys",
-];
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Validates `value` at `path` against a structural schema, the way the API
-/// server does with strict field validation: types, formats, enums, bounds,
-/// patterns, required fields, and unknown fields (rejected unless the schema
-/// has `additionalProperties` or `x-kubernetes-preserve-unknown-fields`).
-fn validate(schema: &Value, value: &Value, path: &str, problems: &mut Vec<String>) {
-    let Some(schema_map) = schema.as_object() else {
-        problems.push(format!("{path}: the schema is not an object"));
-        return;
-    };
-    for keyword in schema_map.keys() {
-        if !KNOWN_KEYWORDS.contains(&keyword.as_str()) {
-            problems.push(format!(
-                "{path}: schema keyword `{keyword}` is not understood by this validator"
-            ));
-        }
-    }
-    if value.is_null() {
-        if schema["nullable"] != json!(true) {
-            problems.push(format!("{path}: null is not allowed"));
-        }
-        return;
-    }
-
-    if let Some(branches) = schema["anyOf"].as_array() {
-        let fits = branches.iter().any(|branch| {
-            let mut scratch = Vec::new();
-            validate(branch, value, path, &mut scratch);
-            scratch.is_empty()
-        });
-        if !fits {
-            problems.push(format!("{path}: {value} matches none of anyOf"));
-        }
-    }
-
-    let actual = type_name(value);
-    if schema["x-kubernetes-int-or-string"] == json!(true) {
-        if actual != "integer" && actual != "string" {
-            problems.push(format!(
-                "{path}: expected an integer or a string, found {actual}"
-            ));
-            return;
-        }
-    } else if let Some(expected) = schema["type"].as_str() {
-        let fits = expected == actual || (expected == "number" && actual == "integer");
-        if !fits {
-            problems.push(format!(
-                "{path}: expected {expected}, found {actual} ({value})"
-            ));
-            return;
-        }
-    }
-
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(value) {
-            problems.push(format!(
-                "{path}: {value} is not one of {}",
-                Value::Array(allowed.clone())
-            ));
-        }
-    }
-
-    match value {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                let out_of_range = match schema["format"].as_str() {
-                    Some("int32") => i32::try_from(i).is_err(),
-                    _ => false,
-                };
-                if out_of_range {
-                    problems.push(format!("{path}: {i} does not fit in int32"));
-                }
-            }
-            let n = n.as_f64().unwrap_or(f64::NAN);
-            if schema["minimum"].as_f64().is_some_and(|min| n < min) {
-                problems.push(format!(
-                    "{path}: {n} is below the minimum {}",
-                    schema["minimum"]
-                ));
-            }
-            if schema["maximum"].as_f64().is_some_and(|max| n > max) {
-                problems.push(format!(
-                    "{path}: {n} is above the maximum {}",
-                    schema["maximum"]
-                ));
-            }
-        }
-        Value::String(s) => {
-            let length = s.chars().count() as u64;
-            if schema["minLength"].as_u64().is_some_and(|min| length < min) {
-                problems.push(format!(
-                    "{path}: {s:?} is shorter than {}",
-                    schema["minLength"]
-                ));
-            }
-            if schema["maxLength"].as_u64().is_some_and(|max| length > max) {
-                problems.push(format!(
-                    "{path}: {s:?} is longer than {}",
-                    schema["maxLength"]
-                ));
-            }
-            if let Some(pattern) = schema["pattern"].as_str() {
-                match Regex::new(pattern) {
-                    Ok(re) if re.is_match(s) => {}
-                    Ok(_) => problems.push(format!("{path}: {s:?} does not match {pattern}")),
-                    Err(err) => problems.push(format!(
-                        "{path}: the schema pattern does not compile: {err}"
-                    )),
-                }
-            }
-        }
-        Value::Array(items) => {
-            let count = items.len() as u64;
-            if schema["minItems"].as_u64().is_some_and(|min| count < min) {
-                problems.push(format!(
-                    "{path}: needs at least {} items",
-                    schema["minItems"]
-                ));
-            }
-            if schema["maxItems"].as_u64().is_some_and(|max| count > max) {
-                problems.push(format!(
-                    "{path}: takes at most {} items",
-                    schema["maxItems"]
-                ));
-            }
-            if schema["x-kubernetes-list-type"] == json!("set") {
-                let distinct: BTreeSet<String> = items.iter().map(Value::to_string).collect();
-                if distinct.len() != items.len() {
-                    problems.push(format!("{path}: a set holds duplicates"));
-                }
-            }
-            if let Some(item_schema) = schema.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    validate(item_schema, item, &format!("{path}[{i}]"), problems);
-                }
-            }
-        }
-        Value::Object(map) => validate_object(schema, map, path, problems),
-        Value::Bool(_) | Value::Null => {}
-    }
-}
-
-fn validate_object(
-    schema: &Value,
-    map: &Map<String, Value>,
-    path: &str,
-    problems: &mut Vec<String>,
-) {
-    for field in schema["required"].as_array().into_iter().flatten() {
-        let field = field.as_str().unwrap_or("");
-        if !map.contains_key(field) {
-            problems.push(format!("{path}: the required field `{field}` is missing"));
-        }
-    }
-    let properties = schema["properties"].as_object();
-    let preserve = schema["x-kubernetes-preserve-unknown-fields"] == json!(true);
-    for (key, child) in map {
-        let child_path = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
-        if let Some(child_schema) = properties.and_then(|p| p.get(key)) {
-            validate(child_schema, child, &child_path, problems);
-            continue;
-        }
-        match &schema["additionalProperties"] {
-            Value::Object(_) => validate(
-                &schema["additionalProperties"],
-                child,
-                &child_path,
-                problems,
-            ),
-            Value::Bool(true) => {}
-            _ if preserve => {}
-            _ => problems.push(format!(
-                "{child_path}: unknown field (the schema does not declare it)"
-            )),
-        }
-    }
-}
-
-/// `metadata` of a custom resource is an ObjectMeta, which the CRD leaves to
-/// the API server: check the parts a manifest sets.
-fn validate_metadata(metadata: &Value, problems: &mut Vec<String>) {
-    let name_re = Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-        .expect("a valid regex");
-    match metadata["name"].as_str() {
-        Some(name) if name.len() <= 253 && name_re.is_match(name) => {}
-        Some(name) => problems.push(format!(
-            "metadata.name: {name:?} is not a DNS-1123 subdomain"
-        )),
-        None => problems.push("metadata.name: missing".to_owned()),
-    }
-    for map in ["labels", "annotations"] {
-        for (key, value) in metadata[map].as_object().into_iter().flatten() {
-            if !value.is_string() {
-                problems.push(format!("metadata.{map}.{key}: {value} is not a string"));
-            }
-        }
-    }
-    for (key, _) in metadata.as_object().into_iter().flatten() {
-        if !["name", "namespace", "labels", "annotations"].contains(&key.as_str()) {
-            problems.push(format!(
-                "metadata.{key}: not something a manifest here should set"
-            ));
-        }
-    }
-}
-
-fn validate_object_against_crd(schema: &Value, object: &Value) -> Vec<String> {
-    let mut problems = Vec::new();
-    let Some(map) = object.as_object() else {
-        return vec!["the document is not a mapping".to_owned()];
-    };
-    // The root: everything but metadata through the schema, metadata as ObjectMeta.
-    let mut without_metadata = map.clone();
-    let metadata = without_metadata.remove("metadata").unwrap_or(Value::Null);
-    validate(schema, &Value::Object(without_metadata), "", &mut problems);
-    validate_metadata(&metadata, &mut problems);
-    if map.contains_key("status") {
-        problems.push("status: a manifest does not set status".to_owned());
-    }
-    problems
-}
-
-// ---------------------------------------------------------------------------
 // spin.toml
 // ---------------------------------------------------------------------------
 
-fn spin_toml() -> Table {
-    let path = root().join("spin.toml");
-    read(&path)
-        .parse::<Table>()
-        .unwrap_or_else(|err| panic!("spin.toml is not valid TOML: {err}"))
+struct SpinToml(Table);
+
+fn spin_toml() -> SpinToml {
+    SpinToml(
+        read(&root().join("spin.toml"))
+            .parse::<Table>()
+            .unwrap_or_else(|err| panic!("spin.toml is not valid TOML: {err}")),
+    )
 }
 
-fn spin_components(manifest: &Table) -> BTreeSet<String> {
-    manifest
-        .get("component")
-        .and_then(toml::Value::as_table)
-        .expect("spin.toml has [component.*] tables")
-        .keys()
-        .cloned()
-        .collect()
-}
-
-/// component -> the trigger types that name it.
-fn trigger_types(manifest: &Table) -> BTreeMap<String, BTreeSet<String>> {
-    let mut types: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let triggers = manifest
-        .get("trigger")
-        .and_then(toml::Value::as_table)
-        .expect("spin.toml has [[trigger.*]] entries");
-    for (kind, entries) in triggers {
-        for entry in entries.as_array().into_iter().flatten() {
-            if let Some(component) = entry.get("component").and_then(toml::Value::as_str) {
-                types
-                    .entry(component.to_owned())
-                    .or_default()
-                    .insert(kind.clone());
-            }
-        }
+impl SpinToml {
+    fn components(&self) -> BTreeSet<String> {
+        self.0["component"]
+            .as_table()
+            .expect("spin.toml has [component.*] tables")
+            .keys()
+            .cloned()
+            .collect()
     }
-    types
-}
 
-/// HTTP route -> component.
-fn http_routes(manifest: &Table) -> BTreeMap<String, String> {
-    let http = manifest
-        .get("trigger")
-        .and_then(|t| t.get("http"))
-        .and_then(toml::Value::as_array)
-        .expect("spin.toml has [[trigger.http]] entries");
-    http.iter()
-        .filter_map(|entry| {
-            Some((
-                entry.get("route")?.as_str()?.to_owned(),
-                entry.get("component")?.as_str()?.to_owned(),
-            ))
-        })
-        .collect()
-}
-
-/// The declared variables: name -> (required without default, secret).
-fn spin_variables(manifest: &Table) -> BTreeMap<String, (bool, bool)> {
-    manifest
-        .get("variables")
-        .and_then(toml::Value::as_table)
-        .expect("spin.toml has [variables]")
-        .iter()
-        .map(|(name, decl)| {
-            let flag = |key: &str| {
-                decl.get(key)
-                    .and_then(toml::Value::as_bool)
-                    .unwrap_or(false)
-            };
-            let required = flag("required") && decl.get("default").is_none();
-            (name.clone(), (required, flag("secret")))
-        })
-        .collect()
-}
-
-/// The trigger types the shim runs (containerd-shim-spin v0.24).
-const SHIM_TRIGGERS: &[&str] = &["http", "redis", "mqtt", "sqs", "command"];
-
-fn components_of(app: &Object) -> Vec<String> {
-    strings(&app.value["spec"]["components"], &app.label())
-}
-
-// ---------------------------------------------------------------------------
-// (1) Every file parses
-// ---------------------------------------------------------------------------
-
-#[test]
-fn every_yaml_file_under_spinkube_parses() {
-    let files = yaml_files(&spinkube());
-    assert!(!files.is_empty(), "spinkube/ holds no YAML file");
-    let mut problems = Vec::new();
-    for path in &files {
-        match try_documents(&read(path)) {
-            Ok(docs) if docs.is_empty() => {
-                problems.push(format!("{}: no document", relative(path)))
-            }
-            Ok(docs) => {
-                for doc in docs {
-                    if !doc.is_object() {
-                        problems.push(format!("{}: a document is not a mapping", relative(path)));
-                    }
+    /// component -> the trigger types that name it.
+    fn triggers(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut types: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (kind, entries) in self.0["trigger"]
+            .as_table()
+            .expect("spin.toml has triggers")
+        {
+            for entry in entries.as_array().into_iter().flatten() {
+                if let Some(component) = entry.get("component").and_then(toml::Value::as_str) {
+                    types
+                        .entry(component.to_owned())
+                        .or_default()
+                        .insert(kind.clone());
                 }
             }
-            Err(err) => problems.push(format!("{}: {err}", relative(path))),
         }
+        types
     }
-    assert_no_problems("YAML under spinkube/ does not parse", problems);
+
+    /// (route, component) of every HTTP trigger.
+    fn http_routes(&self) -> Vec<(String, String)> {
+        self.0["trigger"]["http"]
+            .as_array()
+            .expect("spin.toml has [[trigger.http]] entries")
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.get("route")?.as_str()?.to_owned(),
+                    t.get("component")?.as_str()?.to_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// name -> (required without a default, secret).
+    fn variables(&self) -> BTreeMap<String, (bool, bool)> {
+        self.0["variables"]
+            .as_table()
+            .expect("spin.toml has [variables]")
+            .iter()
+            .map(|(name, decl)| {
+                let flag = |key: &str| {
+                    decl.get(key)
+                        .and_then(toml::Value::as_bool)
+                        .unwrap_or(false)
+                };
+                (
+                    name.clone(),
+                    (
+                        flag("required") && decl.get("default").is_none(),
+                        flag("secret"),
+                    ),
+                )
+            })
+            .collect()
+    }
 }
 
-#[test]
-fn every_kubernetes_object_names_an_api_version_a_kind_and_a_name() {
-    let mut problems = Vec::new();
-    for object in objects_in_tree() {
-        if is_kustomization(&object) {
-            continue;
-        }
-        if object.name().is_empty() {
-            problems.push(format!("{} has no metadata.name", object.label()));
-        }
-        if !object.api_version().contains('/') && object.api_version() != "v1" {
-            problems.push(format!(
-                "{}: apiVersion {:?} has no group",
-                object.label(),
-                object.api_version()
-            ));
-        }
-    }
-    assert_no_problems("objects under spinkube/ are incomplete", problems);
-}
+// ---------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------
 
 #[test]
-fn the_base_kustomization_lists_every_manifest_but_the_example_secret() {
-    let base = spinkube().join("base");
-    let kustomization = single_document(&base.join("kustomization.yaml"));
-    let listed: BTreeSet<String> = strings(&kustomization["resources"], "resources")
-        .into_iter()
-        .collect();
-    let configurations: BTreeSet<String> =
-        strings(&kustomization["configurations"], "configurations")
-            .into_iter()
+fn built_in_objects_pass_kubernetes_validate_strictly() {
+    let validate = tool("kubernetes-validate");
+    for rendering in renderings() {
+        let built_in: Vec<String> = rendering
+            .objects
+            .iter()
+            .filter(|o| !o.is_spinkube())
+            .map(|o| o.0.to_string())
             .collect();
-    let mut problems = Vec::new();
-    assert!(
-        base.join(SECRET_EXAMPLE).is_file(),
-        "spinkube/base/{SECRET_EXAMPLE} is missing"
-    );
-    for entry in std::fs::read_dir(&base).expect("spinkube/base/ is listable") {
-        let file = entry
-            .expect("a directory entry")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if !(file.ends_with(".yaml") || file.ends_with(".yml")) || file == "kustomization.yaml" {
-            continue;
-        }
-        let wanted = file != SECRET_EXAMPLE;
-        let used = listed.contains(&file) || configurations.contains(&file);
-        if wanted && !used {
-            problems.push(format!(
-                "{file} is in spinkube/base/ but not in its kustomization"
-            ));
-        }
-        if !wanted && listed.contains(&file) {
-            problems.push(format!(
-                "{file} must not be applied: it only shows the Secret's shape"
-            ));
-        }
+        let mut command = Command::new(&validate);
+        command.args([
+            "--kubernetes-version",
+            KUBERNETES_VERSION,
+            "--strict",
+            "--quiet",
+            "-",
+        ]);
+        let (ok, output) = run(command, &built_in.join("\n---\n"));
+        // An apiVersion or kind the release does not know is only a warning there.
+        assert!(
+            ok && !output.contains("WARN"),
+            "[{}] kubernetes-validate (Kubernetes {KUBERNETES_VERSION}, strict) refuses:\n{output}",
+            rendering.overlay
+        );
     }
-    assert_no_problems("the base kustomization is incomplete", problems);
 }
 
-// ---------------------------------------------------------------------------
-// (2) SpinApps match the CRD
-// ---------------------------------------------------------------------------
-
-#[test]
-fn every_spinkube_resource_matches_the_crd_schema_in_the_base_and_every_overlay() {
-    let schemas = crd_schemas();
-    let mut problems = Vec::new();
-    let mut checked = 0;
-    // Every file as written, and the rendered base and overlays (patches included).
-    let mut sets = vec![("files".to_owned(), objects_in_tree())];
-    sets.extend(every_rendering());
-    for (set, objects) in sets {
-        for object in objects.iter().filter(|o| o.is_spinkube()) {
-            let Some(schema) = schema_for(&schemas, object) else {
-                problems.push(format!(
-                    "[{set}] {}: no CRD in {} defines {} {}",
-                    object.label(),
-                    schemas_dir().display(),
-                    object.api_version(),
-                    object.kind()
-                ));
-                continue;
-            };
-            checked += 1;
-            for problem in validate_object_against_crd(schema, &object.value) {
-                problems.push(format!("[{set}] {}: {problem}", object.label()));
+/// The CRDs' schemas by (apiVersion, kind), with unknown fields refused as the
+/// API server's strict field validation (kubectl's default) does.
+fn crd_validators() -> BTreeMap<(String, String), jsonschema::Validator> {
+    let dir = root()
+        .join("..")
+        .join("shared")
+        .join("schemas")
+        .join("spinkube");
+    let mut validators = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|err| {
+        panic!(
+            "the SpinKube CRDs are missing from {}: {err}",
+            dir.display()
+        )
+    }) {
+        let path = entry.expect("a directory entry").path();
+        for crd in documents(&read(&path), &path.display().to_string()) {
+            let group = crd["spec"]["group"].as_str().unwrap_or("");
+            let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or("");
+            for version in crd["spec"]["versions"].as_array().into_iter().flatten() {
+                let mut schema = version["schema"]["openAPIV3Schema"].clone();
+                refuse_unknown_fields(&mut schema);
+                let validator = jsonschema::draft4::new(&schema).unwrap_or_else(|err| {
+                    panic!("{}: a schema that does not compile: {err}", path.display())
+                });
+                let api_version = format!("{group}/{}", version["name"].as_str().unwrap_or(""));
+                validators.insert((api_version, kind.to_owned()), validator);
             }
         }
     }
-    assert!(checked > 0, "no SpinKube resource found under spinkube/");
-    assert_no_problems("SpinKube resources do not match the CRDs", problems);
+    validators
+}
+
+/// Sets `additionalProperties: false` on every object schema that lists its
+/// properties and does not preserve unknown fields.
+fn refuse_unknown_fields(schema: &mut Value) {
+    if let Some(map) = schema.as_object_mut() {
+        if map.contains_key("properties")
+            && !map.contains_key("additionalProperties")
+            && map.get("x-kubernetes-preserve-unknown-fields") != Some(&json!(true))
+        {
+            map.insert("additionalProperties".into(), json!(false));
+        }
+        map.values_mut().for_each(refuse_unknown_fields);
+    } else if let Some(items) = schema.as_array_mut() {
+        items.iter_mut().for_each(refuse_unknown_fields);
+    }
+}
+
+fn crd_problems(
+    validators: &BTreeMap<(String, String), jsonschema::Validator>,
+    object: &Value,
+) -> Vec<String> {
+    let key = (
+        object["apiVersion"].as_str().unwrap_or("").to_owned(),
+        object["kind"].as_str().unwrap_or("").to_owned(),
+    );
+    match validators.get(&key) {
+        None => vec![format!("no CRD defines {} {}", key.0, key.1)],
+        Some(validator) => validator
+            .iter_errors(object)
+            .map(|err| format!("at {}: {err}", err.instance_path()))
+            .collect(),
+    }
 }
 
 #[test]
-fn the_schema_validator_rejects_what_the_api_server_would() {
-    let schemas = crd_schemas();
-    let schema = schemas
-        .get(&(
-            SPINKUBE_GROUP.to_owned(),
-            "v1alpha1".to_owned(),
-            "SpinApp".to_owned(),
-        ))
-        .expect("the SpinApp v1alpha1 CRD");
+fn spinkube_objects_match_the_crds() {
+    let validators = crd_validators();
+    let mut problems = Vec::new();
+    for rendering in renderings() {
+        for object in rendering.objects.iter().filter(|o| o.is_spinkube()) {
+            for problem in crd_problems(&validators, &object.0) {
+                problems.push(format!(
+                    "[{}] {}: {problem}",
+                    rendering.overlay,
+                    object.label()
+                ));
+            }
+        }
+    }
+    assert_no_problems("SpinKube objects do not match the CRDs", problems);
+}
+
+#[test]
+fn the_crd_check_refuses_unknown_fields_wrong_types_and_missing_fields() {
+    let validators = crd_validators();
     let good = json!({
         "apiVersion": "core.spinkube.dev/v1alpha1",
         "kind": "SpinApp",
         "metadata": { "name": "probe" },
-        "spec": {
-            "image": "ghcr.io/spindle/spindle:latest",
-            "executor": "containerd-shim-spin",
-            "components": ["ops"],
-            "replicas": 1,
-            "resources": { "requests": { "cpu": "100m", "memory": 128 } },
-            "variables": [{ "name": "db_url", "valueFrom": { "secretKeyRef": { "name": "s", "key": "k" } } }]
-        }
+        "spec": { "image": "ghcr.io/spindle/spindle:1", "executor": "containerd-shim-spin", "replicas": 1,
+                  "variables": [{ "name": "db_url", "valueFrom": { "secretKeyRef": { "name": "s", "key": "k" } } }] }
     });
     assert_no_problems(
-        "a valid SpinApp is rejected",
-        validate_object_against_crd(schema, &good),
+        "a valid SpinApp is refused",
+        crd_problems(&validators, &good),
     );
-
-    let broken = |pointer: &str, change: Option<Value>| {
+    for (what, pointer, value) in [
+        ("an unknown field", "/spec/replica", Some(json!(2))),
+        (
+            "an unknown nested field",
+            "/spec/variables/0/valueFrom/secretRef",
+            Some(json!({})),
+        ),
+        (
+            "a string for an integer",
+            "/spec/replicas",
+            Some(json!("2")),
+        ),
+        ("a missing required field", "/spec/image", None),
+    ] {
         let mut doc = good.clone();
         let (parent, last) = pointer.rsplit_once('/').expect("a pointer");
-        let parent = doc.pointer_mut(parent).expect("the parent exists");
-        let map = parent.as_object_mut().expect("an object");
-        match change {
+        let map = doc
+            .pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+            .expect("an object");
+        match value {
             Some(value) => map.insert(last.to_owned(), value),
             None => map.remove(last),
         };
-        validate_object_against_crd(schema, &doc)
-    };
-    let cases = [
-        ("an unknown field", broken("/spec/replica", Some(json!(2)))),
-        (
-            "an unknown nested field",
-            broken("/spec/variables/0/valueFrom/secretRef", Some(json!({}))),
-        ),
-        (
-            "a string where an integer goes",
-            broken("/spec/replicas", Some(json!("2"))),
-        ),
-        (
-            "an int32 overflow",
-            broken("/spec/replicas", Some(json!(4_294_967_296_i64))),
-        ),
-        ("a missing required field", broken("/spec/image", None)),
-        (
-            "an empty components list",
-            broken("/spec/components", Some(json!([]))),
-        ),
-        (
-            "a malformed quantity",
-            broken("/spec/resources/requests/cpu", Some(json!("lots"))),
-        ),
-        (
-            "a boolean where a string goes",
-            broken("/spec/executor", Some(json!(true))),
-        ),
-        (
-            "a variable without a name",
-            broken("/spec/variables/0/name", None),
-        ),
-        (
-            "a set status",
-            broken("/status", Some(json!({ "readyReplicas": 1 }))),
-        ),
-    ];
-    for (what, problems) in cases {
-        assert!(!problems.is_empty(), "the validator accepts {what}");
+        assert!(
+            !crd_problems(&validators, &doc).is_empty(),
+            "the CRD check accepts {what}"
+        );
     }
 }
 
 // ---------------------------------------------------------------------------
-// (3) Components
+// Components and variables
 // ---------------------------------------------------------------------------
 
 #[test]
-fn every_component_a_spinapp_runs_exists_in_spin_toml() {
-    let manifest = spin_toml();
-    let declared = spin_components(&manifest);
+fn every_component_run_exists_in_spin_toml() {
+    let declared = spin_toml().components();
     let mut problems = Vec::new();
-    for (set, objects) in every_rendering() {
-        let apps = spinapps(&objects);
-        assert!(!apps.is_empty(), "[{set}] deploys no SpinApp");
-        for app in apps {
-            let components = components_of(app);
-            // Without `components` the shim runs every component, the cron one
-            // included, and it has no cron trigger.
+    for rendering in renderings() {
+        for runner in rendering.runners() {
+            let components = runner.components();
+            // Without a list the shim runs every component, the cron one included.
             if components.is_empty() {
-                problems.push(format!("[{set}] {} lists no components", app.label()));
+                problems.push(format!("{} names no components", runner.what));
             }
-            for component in components {
-                if !declared.contains(&component) {
-                    problems.push(format!(
-                        "[{set}] {} runs {component:?}, which spin.toml does not declare",
-                        app.label()
-                    ));
-                }
+            for component in components.iter().filter(|c| !declared.contains(*c)) {
+                problems.push(format!(
+                    "{} runs {component:?}, which spin.toml does not declare",
+                    runner.what
+                ));
             }
         }
     }
-    assert_no_problems("SpinApps run components that do not exist", problems);
+    assert_no_problems("components that do not exist", problems);
 }
 
 #[test]
-fn every_component_but_the_cron_one_is_deployed_by_exactly_one_spinapp() {
+fn each_http_or_redis_component_runs_in_one_spinapp_and_cron_nowhere() {
     let manifest = spin_toml();
-    let triggers = trigger_types(&manifest);
-    assert!(
-        triggers
-            .get("reminder-cron")
-            .is_some_and(|t| t.contains("cron")),
-        "spin.toml: reminder-cron is expected to be the cron-triggered component"
-    );
+    let triggers = manifest.triggers();
     let mut problems = Vec::new();
-    for (set, objects) in every_rendering() {
-        let mut deployed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for app in spinapps(&objects) {
-            for component in components_of(app) {
-                deployed
-                    .entry(component)
-                    .or_default()
-                    .push(app.name().to_owned());
+    for rendering in renderings() {
+        let mut spinapps_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut jobs_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for runner in rendering.runners() {
+            let runs = if runner.spinapp.is_some() {
+                &mut spinapps_of
+            } else {
+                &mut jobs_of
+            };
+            for component in runner.components() {
+                runs.entry(component).or_default().push(runner.what.clone());
             }
         }
-        for component in spin_components(&manifest) {
+        for component in manifest.components() {
             let kinds = triggers.get(&component).cloned().unwrap_or_default();
-            let runnable = kinds.iter().all(|k| SHIM_TRIGGERS.contains(&k.as_str()));
-            // A command component runs to completion: a Job or CronJob starts it, not a SpinApp.
-            let command = kinds.iter().all(|k| k == "command");
-            match (runnable, deployed.get(&component).map(Vec::as_slice)) {
-                (true, None) if command => {}
-                (true, None) => problems.push(format!("[{set}] {component} is deployed by no SpinApp")),
-                (true, Some([_])) => {}
-                (true, Some(apps)) => problems.push(format!(
-                    "[{set}] {component} is deployed by several SpinApps {apps:?}; each would serve or handle everything twice"
-                )),
-                (false, Some(apps)) => problems.push(format!(
-                    "[{set}] {component} has triggers {kinds:?} the shim cannot run, yet {apps:?} deploy it"
-                )),
-                (false, None) => {}
-            }
-        }
-    }
-    assert_no_problems(
-        "the SpinApps do not deploy the app as spin.toml describes it",
-        problems,
-    );
-}
-
-#[test]
-fn no_spinapp_runs_redis_handlers_alongside_http_components() {
-    // A lost Redis connection ends the whole Spin process: handlers get a process of their own.
-    let triggers = trigger_types(&spin_toml());
-    let mut problems = Vec::new();
-    for app in spinapps(&base_objects()) {
-        let kinds: BTreeSet<String> = components_of(app)
-            .iter()
-            .flat_map(|c| triggers.get(c).cloned().unwrap_or_default())
-            .collect();
-        if kinds.contains("redis") && kinds.len() > 1 {
-            problems.push(format!("{} mixes trigger types {kinds:?}", app.label()));
-        }
-    }
-    assert_no_problems("a Redis handler shares a process", problems);
-}
-
-#[test]
-fn http_spinapps_probe_readyz_and_healthz_on_their_own_components_and_handlers_have_no_probes() {
-    let manifest = spin_toml();
-    let triggers = trigger_types(&manifest);
-    let routes = http_routes(&manifest);
-    let mut problems = Vec::new();
-    for app in spinapps(&base_objects()) {
-        let components = components_of(app);
-        let serves_http = components
-            .iter()
-            .any(|c| triggers.get(c).is_some_and(|t| t.contains("http")));
-        let checks = &app.value["spec"]["checks"];
-        if !serves_http {
-            if !checks.is_null() {
+            let where_ = |map: &BTreeMap<String, Vec<String>>| {
+                map.get(&component).cloned().unwrap_or_default()
+            };
+            let (apps, jobs) = (where_(&spinapps_of), where_(&jobs_of));
+            let overlay = &rendering.overlay;
+            if !kinds.iter().all(|k| SHIM_TRIGGERS.contains(&k.as_str())) {
+                if !apps.is_empty() || !jobs.is_empty() {
+                    problems.push(format!("[{overlay}] {component} has triggers {kinds:?} the shim cannot run, yet runs in {apps:?} {jobs:?}"));
+                }
+            } else if kinds.contains("command") {
+                // A SpinApp would restart a command that exits, forever.
+                if !apps.is_empty() || jobs.is_empty() {
+                    problems.push(format!("[{overlay}] {component} is command-triggered: it belongs to Jobs only, found SpinApps {apps:?} and Jobs {jobs:?}"));
+                }
+            } else if apps.len() != 1 {
                 problems.push(format!(
-                    "{}: no HTTP trigger listens, so HTTP checks would always fail",
-                    app.label()
+                    "[{overlay}] {component} should run in exactly one SpinApp, found {apps:?}"
                 ));
             }
-            continue;
-        }
-        for (probe, want) in [("readiness", "/readyz"), ("liveness", "/healthz")] {
-            let path = checks[probe]["httpGet"]["path"].as_str();
-            if path != Some(want) {
-                problems.push(format!(
-                    "{}: {probe} checks {path:?}, expected {want}",
-                    app.label()
-                ));
-                continue;
-            }
-            match routes.get(want) {
-                Some(owner) if components.contains(owner) => {}
-                Some(owner) => problems.push(format!(
-                    "{}: {want} belongs to {owner}, which it does not run",
-                    app.label()
-                )),
-                None => problems.push(format!("spin.toml has no route {want}")),
-            }
         }
     }
-    assert_no_problems("health checks are wrong", problems);
+    assert_no_problems("components are not deployed as they should be", problems);
 }
 
-// ---------------------------------------------------------------------------
-// (4) Variables and (5) secrets
-// ---------------------------------------------------------------------------
-
 #[test]
-fn every_variable_a_spinapp_sets_is_declared_and_every_required_one_is_set() {
-    let declared = spin_variables(&spin_toml());
+fn every_required_variable_is_set_wherever_the_app_runs() {
+    // Spin checks at start that every required variable of the app has a value,
+    // whichever components the process keeps.
+    let declared = spin_toml().variables();
     let mut problems = Vec::new();
-    for (set, objects) in every_rendering() {
-        for app in spinapps(&objects) {
+    for rendering in renderings() {
+        for runner in rendering.runners() {
             let mut seen = BTreeSet::new();
-            for variable in app.value["spec"]["variables"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let name = variable["name"].as_str().unwrap_or("");
-                if !seen.insert(name.to_owned()) {
-                    problems.push(format!("[{set}] {} sets {name:?} twice", app.label()));
+            for (name, entry) in runner.variables() {
+                if !seen.insert(name.clone()) {
+                    problems.push(format!("{} sets {name} twice", runner.what));
                 }
-                if !declared.contains_key(name) {
+                if !declared.contains_key(&name) {
                     problems.push(format!(
-                        "[{set}] {} sets {name:?}, which spin.toml [variables] does not declare",
-                        app.label()
+                        "{} sets {name}, which spin.toml [variables] does not declare",
+                        runner.what
                     ));
                 }
-                // Kubernetes refuses an env var with both a value and a valueFrom.
-                if variable.get("value").is_some() == variable.get("valueFrom").is_some() {
+                if entry.get("value").is_some() == entry.get("valueFrom").is_some() {
                     problems.push(format!(
-                        "[{set}] {} {name}: needs exactly one of value or valueFrom",
-                        app.label()
+                        "{} {name}: needs exactly one of value or valueFrom",
+                        runner.what
                     ));
                 }
             }
-            for (name, (required, _)) in &declared {
-                if *required && !seen.contains(name) {
+            for (name, _) in declared.iter().filter(|(_, (required, _))| *required) {
+                if !seen.contains(name) {
                     problems.push(format!(
-                        "[{set}] {} does not set the required variable {name}",
-                        app.label()
+                        "{} does not set the required variable {name}",
+                        runner.what
                     ));
                 }
             }
         }
     }
-    assert_no_problems("SpinApp variables do not match spin.toml", problems);
+    assert_no_problems("variables do not match spin.toml", problems);
 }
 
-fn example_secret_keys() -> BTreeMap<String, Value> {
-    let secret = single_document(&spinkube().join("base").join(SECRET_EXAMPLE));
-    assert_eq!(secret["kind"], "Secret", "{SECRET_EXAMPLE} holds a Secret");
-    assert_eq!(
-        secret["metadata"]["name"], SECRET_NAME,
-        "{SECRET_EXAMPLE} is named {SECRET_NAME}"
-    );
-    secret["stringData"]
-        .as_object()
-        .expect("the example Secret has stringData")
-        .clone()
+/// Credentials: `secret = true` in spin.toml, and what the API's settings call one.
+fn credential_names() -> BTreeSet<String> {
+    spin_toml()
+        .variables()
         .into_iter()
+        .filter(|(_, (_, secret))| *secret)
+        .map(|(name, _)| name)
+        .chain(
+            spindle_api::settings::SECRETS
+                .iter()
+                .map(|s| (*s).to_owned()),
+        )
         .collect()
 }
 
-fn check_secret_ref(
-    what: &str,
-    value_from: &Value,
-    key: &str,
-    keys: &BTreeMap<String, Value>,
-    problems: &mut Vec<String>,
-) {
-    let reference = &value_from["secretKeyRef"];
-    if reference["name"] != SECRET_NAME {
-        problems.push(format!(
-            "{what}: reads Secret {}, expected {SECRET_NAME}",
-            reference["name"]
-        ));
-    }
-    if reference["key"] != key {
-        problems.push(format!(
-            "{what}: reads key {}, expected {key}",
-            reference["key"]
-        ));
-    }
-    if !keys.contains_key(key) {
-        problems.push(format!("{what}: {SECRET_EXAMPLE} shows no key {key}"));
-    }
-    if reference["optional"] == json!(true) {
-        problems.push(format!("{what}: a credential must not be optional"));
-    }
-}
-
 #[test]
-fn secrets_come_from_secret_key_refs_never_from_literal_values() {
-    let declared = spin_variables(&spin_toml());
-    let keys = example_secret_keys();
+fn credentials_come_only_from_the_secret() {
+    let credentials = credential_names();
     let mut problems = Vec::new();
-    for name in spindle_api::settings::SECRETS {
-        if !declared.get(*name).is_some_and(|(_, secret)| *secret) {
-            problems.push(format!(
-                "spin.toml does not declare {name} with secret = true"
-            ));
-        }
-    }
-    let secret_names: BTreeSet<&str> = declared
-        .iter()
-        .filter(|(_, (_, secret))| *secret)
-        .map(|(name, _)| name.as_str())
-        .chain(spindle_api::settings::SECRETS.iter().copied())
-        .collect();
-    for (set, objects) in every_rendering() {
-        for app in spinapps(&objects) {
-            for variable in app.value["spec"]["variables"]
-                .as_array()
+    for rendering in renderings() {
+        let generated: BTreeSet<&str> = rendering
+            .of_kind("Secret")
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        for runner in rendering.runners() {
+            for (name, entry) in runner
+                .variables()
                 .into_iter()
-                .flatten()
+                .filter(|(n, _)| credentials.contains(n))
             {
-                let name = variable["name"].as_str().unwrap_or("");
-                let what = format!("[{set}] {} variable {name}", app.label());
-                let from_secret = variable["valueFrom"].get("secretKeyRef").is_some();
-                if secret_names.contains(name) {
-                    if variable.get("value").is_some() || !from_secret {
-                        problems.push(format!(
-                            "{what}: a credential must come from a secretKeyRef, not a literal"
-                        ));
-                    } else {
-                        check_secret_ref(&what, &variable["valueFrom"], name, &keys, &mut problems);
-                    }
+                let what = format!("{} {name}", runner.what);
+                let reference = &entry["valueFrom"]["secretKeyRef"];
+                let secret = reference["name"].as_str().unwrap_or("");
+                // Either the Secret made outside git, or the one an overlay generates.
+                let known = secret == SECRET_NAME
+                    || (secret.starts_with(&format!("{SECRET_NAME}-"))
+                        && generated.contains(secret));
+                if entry.get("value").is_some() || !known {
+                    problems.push(format!(
+                        "{what}: must come from a secretKeyRef to {SECRET_NAME}, found {entry}"
+                    ));
+                }
+                if known && reference["key"] != name.as_str() {
+                    problems.push(format!(
+                        "{what}: reads key {}, expected {name}",
+                        reference["key"]
+                    ));
+                }
+                let may_be_left_out =
+                    spindle_api::settings::OPTIONAL_SECRETS.contains(&name.as_str());
+                if reference["optional"] == json!(true) && !may_be_left_out {
+                    problems.push(format!(
+                        "{what}: a required credential must not be optional"
+                    ));
                 }
             }
         }
@@ -1397,280 +766,627 @@ fn secrets_come_from_secret_key_refs_never_from_literal_values() {
 }
 
 #[test]
-fn the_example_secret_shows_every_credential_with_a_placeholder_only() {
-    let keys = example_secret_keys();
-    let expected: BTreeSet<String> = spindle_api::settings::SECRETS
+fn the_secret_examples_show_every_credential_and_no_real_value() {
+    let credentials: BTreeSet<String> = spindle_api::settings::SECRETS
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    let actual: BTreeSet<String> = keys.keys().cloned().collect();
-    assert_eq!(
-        actual, expected,
-        "{SECRET_EXAMPLE} should show exactly the credentials"
+    let example = documents(
+        &read(&spinkube().join("base/secret.example.yaml")),
+        "secret.example.yaml",
     );
-    for (key, value) in keys {
+    assert_eq!(
+        example.len(),
+        1,
+        "base/secret.example.yaml holds one Secret"
+    );
+    let data = example[0]["stringData"]
+        .as_object()
+        .expect("the example Secret has stringData");
+    assert_eq!(
+        data.keys().cloned().collect::<BTreeSet<_>>(),
+        credentials,
+        "base/secret.example.yaml keys"
+    );
+    for (key, value) in data {
         assert_eq!(
             value, "change-me",
-            "{SECRET_EXAMPLE}: {key} must hold the placeholder, never a real value"
+            "base/secret.example.yaml: {key} must hold the placeholder"
         );
     }
+    let base = documents(
+        &read(&spinkube().join("base/kustomization.yaml")),
+        "base/kustomization.yaml",
+    );
+    assert!(
+        !base[0]["resources"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("secret.example.yaml"))),
+        "base/secret.example.yaml must never be applied"
+    );
+
+    let env = read(&spinkube().join("overlays/local/.env.example"));
+    let keys: BTreeSet<String> = env
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && l.contains('='))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
+        .collect();
+    assert_eq!(keys, credentials, "overlays/local/.env.example keys");
 }
 
 // ---------------------------------------------------------------------------
-// (6) The relay CronJob
+// Deployment rules
 // ---------------------------------------------------------------------------
 
-#[test]
-fn the_cronjob_posts_to_internal_tick_with_the_internal_token_from_the_secret() {
-    let manifest = spin_toml();
-    let routes = http_routes(&manifest);
-    let tick_owner = routes
-        .get("/internal/tick")
-        .expect("spin.toml routes /internal/tick");
-    let keys = example_secret_keys();
-    let objects = base_objects();
-    let cronjobs: Vec<&Object> = objects.iter().filter(|o| o.kind() == "CronJob").collect();
-    assert_eq!(
-        cronjobs.len(),
-        1,
-        "the base should hold exactly one CronJob, the relay tick"
-    );
-    let cronjob = cronjobs[0];
-    let spec = &cronjob.value["spec"];
-    let job = &spec["jobTemplate"]["spec"];
-    let pod = &job["template"]["spec"];
-    let mut problems = Vec::new();
-
-    if spec["schedule"] != "* * * * *" {
-        problems.push(format!(
-            "schedule is {}, expected every minute",
-            spec["schedule"]
-        ));
-    }
-    if spec["concurrencyPolicy"] != "Forbid" {
-        problems.push("concurrencyPolicy should be Forbid".to_owned());
-    }
-    if job["backoffLimit"] != 0 {
-        problems.push("backoffLimit should be 0: the next minute retries".to_owned());
-    }
-    match job["activeDeadlineSeconds"].as_i64() {
-        Some(seconds) if (1..60).contains(&seconds) => {}
-        other => problems.push(format!(
-            "activeDeadlineSeconds is {other:?}; a run must end before the next one"
-        )),
-    }
-    if pod["restartPolicy"] != "Never" {
-        problems.push("restartPolicy should be Never".to_owned());
-    }
-
-    let containers = pod["containers"].as_array().cloned().unwrap_or_default();
-    if containers.len() != 1 {
-        problems.push(format!(
-            "expected one container, found {}",
-            containers.len()
-        ));
-    }
-    for container in &containers {
-        let script: Vec<String> = ["command", "args"]
-            .iter()
-            .flat_map(|k| strings(&container[*k], k))
-            .collect();
-        let script = script.join(" ");
-        // The URL: the Service of the SpinApp that runs the component owning /internal/tick.
-        let service = spinapps(&objects)
-            .into_iter()
-            .find(|app| components_of(app).contains(tick_owner))
-            .map(|app| app.name().to_owned())
-            .unwrap_or_else(|| panic!("no SpinApp runs {tick_owner}, the owner of /internal/tick"));
-        let url = Regex::new(&format!(
-            r"http://{}(\.[a-z0-9.-]+)?(:80)?/internal/tick(\s|$|')",
-            regex::escape(&service)
-        ))
-        .expect("a valid regex");
-        for (needle, why) in [
-            ("curl", "the tick is an HTTP call"),
-            ("POST", "/internal/tick takes POST"),
-            (
-                "Authorization: Bearer",
-                "the tick needs the internal token as a bearer token",
-            ),
-        ] {
-            if !script.contains(needle) {
-                problems.push(format!("the command lacks {needle:?}: {why}"));
+/// Whether a label selector (matchLabels, matchExpressions In/NotIn/Exists)
+/// selects pods with these labels.
+fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let by_label = selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str());
+    let by_expression = selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|e| {
+            let value = labels.get(e["key"].as_str().unwrap_or(""));
+            let values: Vec<&str> = e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            match e["operator"].as_str() {
+                Some("In") => value.is_some_and(|v| values.contains(&v.as_str())),
+                Some("NotIn") => !value.is_some_and(|v| values.contains(&v.as_str())),
+                Some("Exists") => value.is_some(),
+                Some("DoesNotExist") => value.is_none(),
+                _ => false,
             }
-        }
-        if !url.is_match(&script) {
-            problems.push(format!(
-                "the command does not call http://{service}/internal/tick: {script}"
-            ));
-        }
-        if !(script.contains("$INTERNAL_TOKEN")
-            || script.contains("${INTERNAL_TOKEN}")
-            || script.contains("$(INTERNAL_TOKEN)"))
-        {
-            problems.push("the command does not send $INTERNAL_TOKEN".to_owned());
-        }
-        // A refused tick must fail the Job, where monitoring sees it.
-        if !(script.contains("--fail") || script.contains(" -f ")) {
-            problems.push("curl should --fail so a refused tick fails the Job".to_owned());
-        }
-        let env: Vec<&Value> = container["env"].as_array().into_iter().flatten().collect();
-        match env.iter().find(|e| e["name"] == "INTERNAL_TOKEN") {
-            Some(var) if var.get("value").is_none() => {
-                check_secret_ref(
-                    "INTERNAL_TOKEN",
-                    &var["valueFrom"],
-                    "internal_token",
-                    &keys,
-                    &mut problems,
-                );
-            }
-            Some(_) => {
-                problems.push("INTERNAL_TOKEN must come from the Secret, not a literal".to_owned())
-            }
-            None => problems.push("the container has no INTERNAL_TOKEN env var".to_owned()),
-        }
-    }
-    assert_no_problems(&format!("{} is wrong", cronjob.label()), problems);
+        });
+    by_label && by_expression
 }
 
-// ---------------------------------------------------------------------------
-// Overlays
-// ---------------------------------------------------------------------------
+/// The labels of a SpinApp's pods: its podLabels and the operator's name label.
+fn pod_labels(app: &Object) -> BTreeMap<String, String> {
+    let mut labels: BTreeMap<String, String> = app.spec()["podLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+        .collect();
+    labels.insert(APP_NAME_LABEL.to_owned(), app.name().to_owned());
+    labels
+}
+
+/// The SpinApps that serve HTTP routes: name -> the routes of their components.
+fn http_spinapps(rendering: &Rendering) -> BTreeMap<String, Vec<String>> {
+    let routes = spin_toml().http_routes();
+    rendering
+        .runners()
+        .iter()
+        .filter_map(|r| {
+            let components = r.components();
+            let served: Vec<String> = routes
+                .iter()
+                .filter(|(_, c)| components.contains(c))
+                .map(|(route, _)| route.clone())
+                .collect();
+            Some((r.spinapp?.name().to_owned(), served))
+        })
+        .filter(|(_, served)| !served.is_empty())
+        .collect()
+}
+
+/// Whether an Ingress path reaches some path a Spin route serves. Spin's `/...`
+/// tail matches anything below; `:param` segments match any one segment.
+fn ingress_reaches(path: &str, path_type: &str, route: &str) -> bool {
+    let (route_base, wildcard) = match route.strip_suffix("/...") {
+        Some(base) => (base, true),
+        None => (route, false),
+    };
+    let segments = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (ingress, spin) = (segments(path), segments(route_base));
+    let same =
+        |a: &[String], b: &[String]| a.iter().zip(b).all(|(x, y)| x == y || y.starts_with(':'));
+    match path_type {
+        "Exact" => {
+            ingress.len() >= spin.len()
+                && same(&ingress, &spin)
+                && (wildcard || ingress.len() == spin.len())
+        }
+        // Prefix: the Ingress path is a prefix of the route, or lies below a wildcard route.
+        _ => {
+            (ingress.len() <= spin.len() && same(&ingress, &spin[..ingress.len()]))
+                || (wildcard && ingress.len() > spin.len() && same(&ingress[..spin.len()], &spin))
+        }
+    }
+}
 
 #[test]
-fn the_production_overlay_pins_the_image_and_hands_http_replicas_to_the_hpa() {
-    let production = spinkube().join("overlays").join("production");
-    let objects = render(&production);
+fn the_ingress_serves_the_public_api_and_never_ops() {
+    let routes = spin_toml().http_routes();
     let mut problems = Vec::new();
-    let apps = spinapps(&objects);
-    assert_eq!(
-        apps.len(),
-        spinapps(&base_objects()).len(),
-        "production deploys every SpinApp of the base"
-    );
-    for app in &apps {
-        let image = app.value["spec"]["image"].as_str().unwrap_or("");
-        if image.ends_with(":latest") || !(image.contains(':') || image.contains('@')) {
-            problems.push(format!("{}: image {image:?} is not pinned", app.label()));
+    for rendering in renderings() {
+        let overlay = &rendering.overlay;
+        let http_apps = http_spinapps(rendering);
+        let mut reached = BTreeSet::new();
+        for ingress in rendering.of_kind("Ingress") {
+            let what = format!("[{overlay}] {}", ingress.label());
+            for rule in ingress.spec()["rules"].as_array().into_iter().flatten() {
+                for path in rule["http"]["paths"].as_array().into_iter().flatten() {
+                    let p = path["path"].as_str().unwrap_or("");
+                    let service = &path["backend"]["service"];
+                    let name = service["name"].as_str().unwrap_or("");
+                    // The Service the operator makes bears the SpinApp's name, port 80.
+                    let Some(served) = http_apps.get(name) else {
+                        problems.push(format!(
+                            "{what} sends {p} to {name}, which is no HTTP SpinApp"
+                        ));
+                        continue;
+                    };
+                    if served
+                        .iter()
+                        .any(|r| routes.contains(&(r.clone(), "ops".to_owned())))
+                    {
+                        problems.push(format!("{what} sends {p} to {name}, the SpinApp of ops"));
+                    }
+                    if service["port"]["number"] != 80 {
+                        problems.push(format!(
+                            "{what} {p}: the operator's Service {name} listens on port 80"
+                        ));
+                    }
+                    for (route, component) in &routes {
+                        if !served.contains(route)
+                            || !ingress_reaches(p, path["pathType"].as_str().unwrap_or(""), route)
+                        {
+                            continue;
+                        }
+                        if component == "ops" {
+                            problems.push(format!("{what} {p} reaches the ops route {route}"));
+                        }
+                        reached.insert(route.clone());
+                    }
+                }
+            }
         }
-        let spec = &app.value["spec"];
-        if spec["enableAutoscaling"] == json!(true) && spec.get("replicas").is_some() {
+        for (route, component) in routes.iter().filter(|(_, c)| c != "ops") {
+            if !reached.contains(route) {
+                problems.push(format!(
+                    "[{overlay}] the public route {route} ({component}) is not behind the Ingress"
+                ));
+            }
+        }
+    }
+    assert_no_problems("the Ingress is wrong", problems);
+}
+
+#[test]
+fn every_spinapp_has_resources_fitting_checks_and_a_pdb() {
+    let mut problems = Vec::new();
+    for rendering in renderings() {
+        let overlay = &rendering.overlay;
+        let http_apps = http_spinapps(rendering);
+        let pdbs = rendering.of_kind("PodDisruptionBudget");
+        for app in rendering.spinapps() {
+            let what = format!("[{overlay}] {}", app.label());
+            let resources = &app.spec()["resources"];
+            for (field, value) in [
+                ("requests.cpu", &resources["requests"]["cpu"]),
+                ("requests.memory", &resources["requests"]["memory"]),
+                ("limits.memory", &resources["limits"]["memory"]),
+            ] {
+                if value.is_null() {
+                    problems.push(format!("{what}: no resources.{field}"));
+                }
+            }
+            let checks = &app.spec()["checks"];
+            match http_apps.get(app.name()) {
+                // The probe must hit a route one of its own components serves.
+                Some(served) => {
+                    for probe in ["readiness", "liveness"] {
+                        let path = checks[probe]["httpGet"]["path"].as_str().unwrap_or("");
+                        if !served
+                            .iter()
+                            .any(|route| ingress_reaches(path, "Exact", route))
+                        {
+                            problems.push(format!("{what}: {probe} probes {path:?}, which none of its components serves"));
+                        }
+                    }
+                }
+                // The operator only knows httpGet on port 80, where nothing listens.
+                None if !checks.is_null() => {
+                    problems.push(format!("{what}: serves no HTTP, so it cannot have checks"))
+                }
+                None => {}
+            }
+            let labels = pod_labels(app);
+            if !pdbs.iter().any(|p| {
+                selects(&p.spec()["selector"], &labels)
+                    && p.spec()["minAvailable"].as_i64().unwrap_or(0) >= 1
+            }) {
+                problems.push(format!("{what}: no PodDisruptionBudget keeps one pod up"));
+            }
+        }
+    }
+    assert_no_problems(
+        "SpinApps lack resources, checks or disruption budgets",
+        problems,
+    );
+}
+
+#[test]
+fn production_runs_two_pods_of_every_spinapp_at_least() {
+    let rendering = production();
+    let mut problems = Vec::new();
+    for app in rendering.spinapps() {
+        let replicas = if app.spec()["enableAutoscaling"] == json!(true) {
+            rendering
+                .of_kind("HorizontalPodAutoscaler")
+                .into_iter()
+                .find(|h| h.spec()["scaleTargetRef"]["name"] == app.name())
+                .and_then(|h| h.spec()["minReplicas"].as_i64())
+        } else {
+            app.spec()["replicas"].as_i64()
+        };
+        if replicas.unwrap_or(0) < 2 {
             problems.push(format!(
-                "{}: replicas cannot be set with enableAutoscaling",
+                "{}: {replicas:?} replicas; a PDB with one pod blocks every drain",
                 app.label()
             ));
         }
     }
-    let http = apps
+    assert_no_problems("production SpinApps are single points of failure", problems);
+}
+
+fn check_shim_pod(rendering: &Rendering, object: &Object, mode: &str, problems: &mut Vec<String>) {
+    let what = format!("[{}] {}", rendering.overlay, object.label());
+    let pod = pod_spec(object).expect("a Job or CronJob");
+    let container = container(pod);
+    let app_images: BTreeSet<&str> = rendering
+        .spinapps()
         .iter()
-        .find(|a| a.name() == "spindle-http")
-        .expect("production deploys spindle-http");
-    if http.value["spec"]["enableAutoscaling"] != json!(true) {
-        problems.push("spindle-http should have enableAutoscaling: true".to_owned());
-    }
-    let hpas: Vec<&Object> = objects
-        .iter()
-        .filter(|o| o.kind() == "HorizontalPodAutoscaler")
+        .map(|a| a.spec()["image"].as_str().unwrap_or(""))
         .collect();
-    let autoscaled: BTreeSet<&str> = apps
-        .iter()
-        .filter(|a| a.value["spec"]["enableAutoscaling"] == json!(true))
-        .map(|a| a.name())
-        .collect();
-    let mut scaled = BTreeSet::new();
-    for hpa in &hpas {
-        let target = &hpa.value["spec"]["scaleTargetRef"];
-        // The operator names the Deployment of a SpinApp after the SpinApp.
-        if target["apiVersion"] != "apps/v1" || target["kind"] != "Deployment" {
-            problems.push(format!(
-                "{}: should target an apps/v1 Deployment",
-                hpa.label()
-            ));
-        }
-        let name = target["name"].as_str().unwrap_or("");
-        if !autoscaled.contains(name) {
-            problems.push(format!(
-                "{}: targets {name:?}, which is no SpinApp with enableAutoscaling",
-                hpa.label()
-            ));
-        }
-        scaled.insert(name);
-        let min = hpa.value["spec"]["minReplicas"].as_i64().unwrap_or(1);
-        let max = hpa.value["spec"]["maxReplicas"].as_i64().unwrap_or(0);
-        if !(1..=max).contains(&min) {
-            problems.push(format!(
-                "{}: minReplicas {min} and maxReplicas {max} do not make a range",
-                hpa.label()
-            ));
-        }
-        if hpa.value["spec"]["metrics"]
-            .as_array()
-            .is_some_and(|m| m.iter().any(|m| m["resource"]["name"] == "cpu"))
-            && http.value["spec"]["resources"]["requests"]["cpu"].is_null()
-        {
-            problems
-                .push("CPU utilization needs a CPU request in spindle-http's resources".to_owned());
+    let env = |name: &str| env_value(container, name).and_then(|e| e["value"].as_str());
+    let expectations = [
+        (
+            "runtimeClassName",
+            pod["runtimeClassName"] == SHIM_RUNTIME_CLASS,
+        ),
+        (
+            "command [\"/\"] (the shim runs the app, not a binary)",
+            container["command"] == json!(["/"]),
+        ),
+        (
+            "the app image of the SpinApps",
+            app_images.len() == 1 && app_images.contains(container["image"].as_str().unwrap_or("")),
+        ),
+        (
+            "SPIN_COMPONENTS_TO_RETAIN=tick",
+            env("SPIN_COMPONENTS_TO_RETAIN") == Some(TICK),
+        ),
+        (
+            "SPIN_VARIABLE_TICK_MODE",
+            env("SPIN_VARIABLE_TICK_MODE") == Some(mode),
+        ),
+        ("restartPolicy Never", pod["restartPolicy"] == "Never"),
+    ];
+    for (expected, ok) in expectations {
+        if !ok {
+            problems.push(format!("{what}: expected {expected} ({mode})"));
         }
     }
-    for name in autoscaled.difference(&scaled) {
-        problems.push(format!(
-            "{name} has enableAutoscaling but no HorizontalPodAutoscaler"
-        ));
-    }
-    for object in &objects {
-        if object.value["metadata"]["namespace"].as_str().is_none() {
-            problems.push(format!("{} has no namespace", object.label()));
-        }
-    }
-    assert_no_problems("the production overlay is wrong", problems);
 }
 
 #[test]
-fn the_renderer_applies_json_patches_and_image_pins_like_kustomize() {
-    let mut doc = json!({ "spec": { "replicas": 2, "list": [{ "name": "a", "value": "x" }] } });
-    json_patch(
-        &mut doc,
-        &[
-            json!({ "op": "remove", "path": "/spec/replicas" }),
-            json!({ "op": "add", "path": "/spec/enableAutoscaling", "value": true }),
-            json!({ "op": "test", "path": "/spec/list/0/name", "value": "a" }),
-            json!({ "op": "replace", "path": "/spec/list/0/value", "value": "y" }),
-            json!({ "op": "add", "path": "/spec/list/-", "value": { "name": "b" } }),
-        ],
-    )
-    .expect("the patch applies");
-    assert_eq!(
-        doc,
-        json!({ "spec": { "enableAutoscaling": true, "list": [{ "name": "a", "value": "y" }, { "name": "b" }] } })
+fn the_tick_cronjob_runs_the_tick_component_on_the_shim_every_minute() {
+    let triggers = spin_toml().triggers();
+    assert!(
+        triggers.get(TICK).is_some_and(|t| t.contains("command")),
+        "spin.toml: expected a command-triggered component {TICK:?}"
     );
-    assert!(json_patch(
-        &mut doc,
-        &[json!({ "op": "test", "path": "/spec/list/0/name", "value": "z" })]
-    )
-    .is_err());
-    assert!(json_patch(
-        &mut doc,
-        &[json!({ "op": "remove", "path": "/spec/replicas" })]
-    )
-    .is_err());
+    let mut problems = Vec::new();
+    for rendering in renderings() {
+        let cronjobs = rendering.of_kind("CronJob");
+        assert_eq!(
+            cronjobs.len(),
+            1,
+            "[{}] one CronJob, the tick",
+            rendering.overlay
+        );
+        let cronjob = cronjobs[0];
+        check_shim_pod(rendering, cronjob, "loop", &mut problems);
+        let spec = cronjob.spec();
+        let job = &spec["jobTemplate"]["spec"];
+        let what = format!("[{}] {}", rendering.overlay, cronjob.label());
+        if spec["schedule"] != "* * * * *" {
+            problems.push(format!(
+                "{what}: schedule {}, expected every minute",
+                spec["schedule"]
+            ));
+        }
+        if spec["concurrencyPolicy"] != "Forbid" {
+            problems.push(format!("{what}: concurrencyPolicy should be Forbid"));
+        }
+        // A loop lasts about 55 s: just over a minute lets it finish, never two periods.
+        if !job["activeDeadlineSeconds"]
+            .as_i64()
+            .is_some_and(|s| (61..=90).contains(&s))
+        {
+            problems.push(format!(
+                "{what}: activeDeadlineSeconds {} should be just over 60",
+                job["activeDeadlineSeconds"]
+            ));
+        }
+        if job["backoffLimit"] != 0 {
+            problems.push(format!(
+                "{what}: backoffLimit should be 0, the next minute retries"
+            ));
+        }
+    }
+    assert_no_problems("the tick CronJob is wrong", problems);
+}
 
-    let pin = json!({ "name": "ghcr.io/spindle/spindle", "newTag": "1.2.3" });
-    assert_eq!(
-        rewrite_image("ghcr.io/spindle/spindle:latest", &pin),
-        "ghcr.io/spindle/spindle:1.2.3"
+#[test]
+fn the_migration_job_runs_the_tick_component_in_migrate_mode() {
+    let mut problems = Vec::new();
+    for rendering in renderings() {
+        check_shim_pod(
+            rendering,
+            rendering.one("Job", "spindle-migrate"),
+            "migrate",
+            &mut problems,
+        );
+    }
+    assert_no_problems("the migration Job is wrong", problems);
+}
+
+#[test]
+fn prometheus_scrapes_ops_through_a_service_with_a_port_named_http() {
+    for rendering in renderings() {
+        let overlay = &rendering.overlay;
+        let services: Vec<&Object> = rendering
+            .of_kind("Service")
+            .into_iter()
+            .filter(|s| {
+                let labels = &s.0["metadata"]["labels"];
+                labels["app.kubernetes.io/part-of"] == "spindle"
+                    && labels["app.kubernetes.io/component"] == "ops"
+            })
+            .collect();
+        assert_eq!(
+            services.len(),
+            1,
+            "[{overlay}] one Service labelled part-of spindle, component ops"
+        );
+        let spec = services[0].spec();
+        let ops_app = rendering.one("SpinApp", "spindle-ops");
+        assert!(
+            selects(
+                &json!({ "matchLabels": spec["selector"] }),
+                &pod_labels(ops_app)
+            ),
+            "[{overlay}] the ops Service selects the pods of spindle-ops"
+        );
+        assert_eq!(
+            spec["ports"],
+            json!([{ "name": "http", "port": 80, "targetPort": "http-app" }]),
+            "[{overlay}] the ops Service: one port named http to the operator's container port http-app"
+        );
+    }
+}
+
+/// The peers of every ingress rule of the NetworkPolicies that apply to these pods.
+fn ingress_peers<'a>(
+    rendering: &'a Rendering,
+    labels: &BTreeMap<String, String>,
+) -> Vec<&'a Value> {
+    rendering
+        .of_kind("NetworkPolicy")
+        .into_iter()
+        .filter(|p| selects(&p.spec()["podSelector"], labels))
+        .flat_map(|p| p.spec()["ingress"].as_array().into_iter().flatten())
+        .flat_map(|rule| rule["from"].as_array().into_iter().flatten())
+        .collect()
+}
+
+#[test]
+fn network_policies_deny_by_default_and_let_only_tick_migration_and_prometheus_reach_ops() {
+    for rendering in renderings() {
+        let overlay = &rendering.overlay;
+        let policies = rendering.of_kind("NetworkPolicy");
+        assert!(
+            policies.iter().any(|p| p.spec()["podSelector"] == json!({})
+                && p.spec()["policyTypes"] == json!(["Ingress", "Egress"])
+                && p.spec()["ingress"].is_null()
+                && p.spec()["egress"].is_null()),
+            "[{overlay}] no NetworkPolicy denies everything by default"
+        );
+        let ops = pod_labels(rendering.one("SpinApp", "spindle-ops"));
+        let peers = ingress_peers(rendering, &ops);
+        let label = |component: &str| json!({ "podSelector": { "matchLabels": { "app.kubernetes.io/component": component } } });
+        assert_eq!(
+            peers.len(),
+            3,
+            "[{overlay}] ops admits exactly three peers: {peers:?}"
+        );
+        for expected in [label("tick"), label("migrate")] {
+            assert!(
+                peers.contains(&&expected),
+                "[{overlay}] ops does not admit {expected}"
+            );
+        }
+        assert!(
+            peers.iter().any(|p| p["namespaceSelector"]["matchLabels"]
+                ["kubernetes.io/metadata.name"]
+                .is_string()
+                && p["podSelector"].is_null()),
+            "[{overlay}] ops does not admit Prometheus's namespace"
+        );
+        for (what, labels) in [
+            (
+                "the tick",
+                &rendering.one("CronJob", "spindle-tick").spec()["jobTemplate"]["spec"]["template"]
+                    ["metadata"]["labels"],
+            ),
+            (
+                "the migration",
+                &rendering.one("Job", "spindle-migrate").spec()["template"]["metadata"]["labels"],
+            ),
+        ] {
+            let labels: BTreeMap<String, String> =
+                serde_json::from_value(labels.clone()).expect("string labels");
+            assert!(
+                peers.iter().any(
+                    |p| p["namespaceSelector"].is_null() && selects(&p["podSelector"], &labels)
+                ),
+                "[{overlay}] the pods of {what} do not carry the label ops admits"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_notifier_reaches_the_internet_but_no_private_range() {
+    const PRIVATE: &[&str] = &[
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "127.0.0.0/8",
+        "100.64.0.0/10",
+    ];
+    for rendering in renderings() {
+        let overlay = &rendering.overlay;
+        let notifier = pod_labels(rendering.one("SpinApp", "spindle-notifier"));
+        let rules: Vec<&Value> = rendering
+            .of_kind("NetworkPolicy")
+            .into_iter()
+            .filter(|p| selects(&p.spec()["podSelector"], &notifier))
+            .flat_map(|p| p.spec()["egress"].as_array().into_iter().flatten())
+            .collect();
+        let mut internet = false;
+        for rule in rules.iter().filter(|r| r["ports"].is_null()) {
+            for peer in rule["to"].as_array().into_iter().flatten() {
+                let block = &peer["ipBlock"];
+                assert!(
+                    block.is_object(),
+                    "[{overlay}] the notifier may reach {peer} on every port"
+                );
+                if block["cidr"] == "0.0.0.0/0" {
+                    let except: Vec<&str> = block["except"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    for range in PRIVATE {
+                        assert!(
+                            except.contains(range),
+                            "[{overlay}] the notifier may reach {range}"
+                        );
+                    }
+                    internet = true;
+                }
+            }
+        }
+        assert!(
+            internet,
+            "[{overlay}] the notifier cannot reach the internet (webhooks, push)"
+        );
+    }
+}
+
+#[test]
+fn db_host_and_the_local_urls_go_through_pgbouncer() {
+    for rendering in renderings() {
+        let overlay = &rendering.overlay;
+        let settings = rendering
+            .of_kind("ConfigMap")
+            .into_iter()
+            .find(|c| c.name().starts_with("spindle-settings"))
+            .unwrap_or_else(|| panic!("[{overlay}] renders no spindle-settings ConfigMap"));
+        let pgbouncer = rendering.one("Service", "spindle-pgbouncer");
+        let port = &pgbouncer.spec()["ports"][0]["port"];
+        assert_eq!(
+            settings.0["data"]["db_host"].as_str().unwrap_or(""),
+            format!("spindle-pgbouncer:{port}"),
+            "[{overlay}] db_host should name PgBouncer"
+        );
+    }
+    let env = read(&spinkube().join("overlays/local/.env.example"));
+    let db_url = env
+        .lines()
+        .find_map(|l| l.strip_prefix("db_url="))
+        .expect("db_url in .env.example");
+    assert!(
+        db_url.contains("@spindle-pgbouncer:6432/"),
+        "overlays/local/.env.example: db_url {db_url} should go through PgBouncer"
     );
-    assert_eq!(
-        image_name("localhost:5000/spindle:1"),
-        "localhost:5000/spindle"
-    );
-    assert_eq!(
-        image_name("localhost:5000/spindle"),
-        "localhost:5000/spindle"
-    );
-    let by_digest = json!({ "name": "ghcr.io/spindle/spindle", "digest": "sha256:abc" });
-    assert_eq!(
-        rewrite_image("ghcr.io/spindle/spindle:latest", &by_digest),
-        "ghcr.io/spindle/spindle@sha256:abc"
-    );
+}
+
+#[test]
+fn production_pins_the_image_autoscales_the_api_and_exports_telemetry() {
+    let rendering = production();
+    let mut problems = Vec::new();
+    for runner in rendering.runners() {
+        let image = runner.image();
+        if image.ends_with(":latest") || !(image.contains(':') || image.contains('@')) {
+            problems.push(format!("{}: image {image:?} is not pinned", runner.what));
+        }
+    }
+    let api = rendering.one("SpinApp", "spindle-api").spec();
+    if api["enableAutoscaling"] != json!(true) || api.get("replicas").is_some() {
+        problems.push("spindle-api: enableAutoscaling without replicas".to_owned());
+    }
+    let hpa = rendering
+        .one("HorizontalPodAutoscaler", "spindle-api")
+        .spec();
+    if hpa["scaleTargetRef"]
+        != json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": "spindle-api" })
+    {
+        problems.push(format!(
+            "the HPA should scale the operator's Deployment spindle-api, not {}",
+            hpa["scaleTargetRef"]
+        ));
+    }
+    let otel = &rendering
+        .one("SpinAppExecutor", "containerd-shim-spin")
+        .spec()["deploymentConfig"]["otel"];
+    let endpoint = otel["exporter_otlp_endpoint"].as_str().unwrap_or("");
+    if endpoint.is_empty() {
+        problems
+            .push("the SpinAppExecutor exports no telemetry (deploymentConfig.otel)".to_owned());
+    }
+    for runner in rendering.runners().iter().filter(|r| r.pod.is_some()) {
+        let set = runner
+            .pod
+            .and_then(|p| env_value(container(p), "OTEL_EXPORTER_OTLP_ENDPOINT"))
+            .map(|e| &e["value"]);
+        if set != Some(&json!(endpoint)) {
+            problems.push(format!(
+                "{}: OTEL_EXPORTER_OTLP_ENDPOINT should be the executor's {endpoint}",
+                runner.what
+            ));
+        }
+    }
+    let ingress = rendering.one("Ingress", "spindle").spec();
+    if ingress["tls"].as_array().is_none_or(Vec::is_empty) || ingress["rules"][0]["host"].is_null()
+    {
+        problems.push("the Ingress has no host or no TLS".to_owned());
+    }
+    for object in &rendering.objects {
+        if object.0["metadata"]["namespace"] != "spindle" {
+            problems.push(format!("{} is not in namespace spindle", object.label()));
+        }
+    }
+    assert_no_problems("the production overlay is wrong", problems);
 }
