@@ -1390,3 +1390,44 @@ fn production_pins_the_image_autoscales_the_api_and_exports_telemetry() {
     }
     assert_no_problems("the production overlay is wrong", problems);
 }
+
+#[test]
+fn every_manifest_file_is_used_by_its_kustomization() {
+    // kustomize ignores a file no kustomization names: it would silently not deploy.
+    let mut problems = Vec::new();
+    let dirs = [
+        spinkube().join("base"),
+        spinkube().join("overlays/local"),
+        spinkube().join("overlays/production"),
+    ];
+    for dir in dirs {
+        let kustomization = read(&dir.join("kustomization.yaml"));
+        let named: BTreeSet<String> = documents(&kustomization, "a kustomization")
+            .iter()
+            .flat_map(|k| {
+                let lists = [&k["resources"], &k["configurations"], &k["patches"]];
+                lists
+                    .into_iter()
+                    .flat_map(|l| l.as_array().cloned().unwrap_or_default())
+            })
+            .filter_map(|entry| entry.as_str().or(entry["path"].as_str()).map(str::to_owned))
+            .collect();
+        for entry in std::fs::read_dir(&dir)
+            .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
+        {
+            let file = entry
+                .expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            let is_manifest = file.ends_with(".yaml") && file != "kustomization.yaml";
+            if is_manifest && file != "secret.example.yaml" && !named.contains(&file) {
+                problems.push(format!(
+                    "{}/{file} is named by no entry of its kustomization.yaml",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    assert_no_problems("manifests that are never deployed", problems);
+}
