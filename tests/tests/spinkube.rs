@@ -72,8 +72,8 @@ fn tool(name: &str) -> PathBuf {
     path
 }
 
-/// Runs a tool with `input` on stdin: (succeeded, stdout + stderr).
-fn run(mut command: Command, input: &str) -> (bool, String) {
+/// Runs a tool with `input` on stdin: (succeeded, stdout, stderr).
+fn run(mut command: Command, input: &str) -> (bool, String, String) {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -89,12 +89,11 @@ fn run(mut command: Command, input: &str) -> (bool, String) {
     let output = child
         .wait_with_output()
         .unwrap_or_else(|err| panic!("{command:?} did not finish: {err}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// The documents of a YAML stream, as JSON values (empty documents dropped).
@@ -312,10 +311,10 @@ fn renderings() -> &'static [Rendering] {
                 .into_owned();
             let mut command = Command::new(&kubectl);
             command.arg("kustomize").arg(dir);
-            let (ok, output) = run(command, "");
+            let (ok, output, errors) = run(command, "");
             assert!(
                 ok,
-                "`kubectl kustomize spinkube/overlays/{overlay}` fails:\n{output}"
+                "`kubectl kustomize spinkube/overlays/{overlay}` fails:\n{errors}"
             );
             let objects = documents(&output, &overlay)
                 .into_iter()
@@ -455,7 +454,8 @@ fn built_in_objects_pass_kubernetes_validate_strictly() {
             "--quiet",
             "-",
         ]);
-        let (ok, output) = run(command, &built_in.join("\n---\n"));
+        let (ok, stdout, stderr) = run(command, &built_in.join("\n---\n"));
+        let output = format!("{stdout}{stderr}");
         // An apiVersion or kind the release does not know is only a warning there.
         assert!(
             ok && !output.contains("WARN"),
