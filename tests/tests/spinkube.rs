@@ -1431,3 +1431,33 @@ fn every_manifest_file_is_used_by_its_kustomization() {
     }
     assert_no_problems("manifests that are never deployed", problems);
 }
+
+#[test]
+fn the_executor_and_the_settings_are_applied_before_what_needs_them() {
+    // kubectl applies in the rendered order; the operator's admission webhook
+    // refuses a SpinApp whose executor does not exist yet.
+    for rendering in renderings() {
+        let position = |kind: &str, first: bool| {
+            let mut found = rendering
+                .objects
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.kind() == kind);
+            let hit = if first {
+                found.next()
+            } else {
+                found.next_back()
+            };
+            hit.map(|(i, _)| i)
+                .unwrap_or_else(|| panic!("[{}] renders no {kind}", rendering.overlay))
+        };
+        let ready = position("SpinAppExecutor", false).max(position("ConfigMap", false));
+        for kind in ["SpinApp", "Job", "CronJob"] {
+            assert!(
+                ready < position(kind, true),
+                "[{}] a {kind} comes before the SpinAppExecutor or a ConfigMap: see sortOptions",
+                rendering.overlay
+            );
+        }
+    }
+}
