@@ -122,6 +122,7 @@ scenarios=(
     "floor: hello|$FLOOR/hello|||"
     "floor: open + SELECT 1|$FLOOR/select1|||"
     "floor: open + first page|$FLOOR/page|||"
+    "GET /api/tasks without a token (401, no SQL)|$APP/api/tasks?limit=50|||floor: hello"
     "GET /api/tasks?limit=50|$APP/api/tasks?limit=50|$LIST_AUTH||floor: open + first page"
     "GET /api/tasks/{missing id}|$APP/api/tasks/00000000-0000-4000-8000-000000000000|$LIST_AUTH||floor: open + SELECT 1"
     "POST /api/tasks (one reminder, 64 users)|$APP/api/tasks||-s $WORK/post.lua|floor: open + first page"
