@@ -132,25 +132,3 @@ fn the_openapi_document_is_served_without_a_token() {
     assert_eq!(resp.status, 200);
     assert!(resp.body["openapi"].as_str().unwrap().starts_with("3.1"));
 }
-
-#[test]
-fn metrics_expose_the_event_backlog_in_prometheus_text() {
-    let app = App::new();
-    app.create("alice", serde_json::json!({ "title": "unprocessed" }));
-    let req = http::Request::get("/metrics").body(Vec::new()).unwrap();
-    let ctx = spindle_api::Ctx {
-        db: &app.conn,
-        publisher: &app.publisher,
-        clock: &app.clock,
-        config: &app.config,
-        http: &app.http,
-    };
-    let resp = spindle_api::ops(&ctx, req);
-    assert_eq!(resp.status(), 200);
-    let text = String::from_utf8(resp.body().clone()).unwrap();
-    assert!(
-        text.contains("# TYPE spindle_outbox_pending gauge\nspindle_outbox_pending 1\n"),
-        "{text}"
-    );
-    assert!(text.contains("spindle_dead_letters_open 0\n"), "{text}");
-}

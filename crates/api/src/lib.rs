@@ -9,6 +9,7 @@ mod changes;
 mod channels;
 mod cors;
 mod input;
+mod metrics;
 pub mod openapi;
 mod ops;
 mod problem;

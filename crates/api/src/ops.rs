@@ -19,7 +19,7 @@ pub fn routes<D: Db, P: Publisher>() -> Vec<Route<OpsHandler<D, P>>> {
             Ok(json(StatusCode::OK, &json!({ "status": "ok" })))
         }),
         Route::get("/readyz", |ctx, _, _| ready(ctx)),
-        Route::get("/metrics", |ctx, _, _| metrics(ctx)),
+        Route::get("/metrics", |ctx, _, _| crate::metrics::serve(ctx)),
         Route::get("/api/openapi.json", |_, _, _| {
             Ok(json(StatusCode::OK, &openapi::document()))
         }),
@@ -76,44 +76,6 @@ fn ready<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError>
         Err(err) => format!("the database is unreachable: {err}"),
     };
     Err(ApiError::Unavailable(reason))
-}
-
-/// Prometheus text exposition of the event-flow gauges.
-fn metrics<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {
-    let g = spindle_storage::metrics::gauges(ctx.db)?;
-    let gauges: [(&str, &str, String); 4] = [
-        (
-            "spindle_outbox_pending",
-            "Events the relay has not yet seen processed by every consumer (it checks each tick).",
-            g.outbox_pending.to_string(),
-        ),
-        (
-            "spindle_outbox_oldest_pending_seconds",
-            "Age of the oldest of those events.",
-            g.outbox_oldest_pending_seconds.to_string(),
-        ),
-        (
-            "spindle_dead_letters_open",
-            "Dead-lettered events not replayed.",
-            g.dead_letters_open.to_string(),
-        ),
-        (
-            "spindle_reminders_overdue",
-            "Reminders past their time and still pending.",
-            g.reminders_overdue.to_string(),
-        ),
-    ];
-    let body: String = gauges
-        .iter()
-        .map(|(name, help, value)| {
-            format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
-        })
-        .collect();
-    http::Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
-        .body(body.into_bytes())
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn migrate<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiError> {

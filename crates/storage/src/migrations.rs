@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/0008_retention.sql"),
     },
     Migration {
+        version: 9,
+        name: "0009_metrics.sql",
+        sql: include_str!("../../../migrations/0009_metrics.sql"),
+    },
+    Migration {
         version: 10,
         name: "0010_reminder_count.sql",
         sql: include_str!("../../../migrations/0010_reminder_count.sql"),

@@ -1,0 +1,385 @@
+//! `/metrics` as an operator sees it: valid Prometheus text (checked by promtool),
+//! figures that follow what users do, one statement per scrape.
+
+mod api_support;
+mod reminders_support;
+mod tools_support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use api_support::App;
+use reminders_support::{Env, USER};
+use serde_json::json;
+use spindle_api::Ctx;
+use spindle_domain::Instant;
+use spindle_native::testing::{CountingDb, Receiver, Reply, TestDb};
+use spindle_native::{MapConfig, PgDb, RedisPublisher};
+use spindle_ports::{Db, Param};
+use spindle_reminders::settings::REMINDERS_CHANNEL_VARIABLE;
+use spindle_storage::migrations::MIGRATIONS;
+
+/// One scrape: the text, and each sample by its series as written
+/// (`spindle_tasks{status="open"}`).
+pub struct Scrape {
+    pub text: String,
+    pub samples: BTreeMap<String, f64>,
+}
+
+impl Scrape {
+    pub fn value(&self, series: &str) -> f64 {
+        *self
+            .samples
+            .get(series)
+            .unwrap_or_else(|| panic!("no {series} in\n{}", self.text))
+    }
+
+    pub fn has(&self, series: &str) -> bool {
+        self.samples.contains_key(series)
+    }
+}
+
+/// `GET /metrics` through the `ops` component.
+pub fn scrape(ctx: &Ctx<'_, impl Db, RedisPublisher>) -> Scrape {
+    let resp = spindle_api::ops(
+        ctx,
+        http::Request::get("/metrics").body(Vec::new()).unwrap(),
+    );
+    let text = String::from_utf8(resp.body().clone()).expect("metrics are UTF-8");
+    assert_eq!(resp.status(), 200, "{text}");
+    assert_eq!(
+        resp.headers()[http::header::CONTENT_TYPE],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let samples = text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect("a sample line");
+            (series.to_owned(), value.parse().expect("a numeric value"))
+        })
+        .collect();
+    Scrape { text, samples }
+}
+
+fn scrape_app(app: &App) -> Scrape {
+    scrape(&app.ctx(&app.conn))
+}
+
+/// The scrape of the reminder environment, whose reminders go out on its own channel.
+fn scrape_env(env: &Env) -> Scrape {
+    let config = MapConfig::new().with(REMINDERS_CHANNEL_VARIABLE, env.settings.channel.as_str());
+    scrape(&Ctx {
+        db: &env.conn,
+        publisher: &env.publisher,
+        clock: &env.clock,
+        config: &config,
+        http: &env.http,
+    })
+}
+
+#[test]
+fn metrics_pass_promtool_and_report_every_figure_on_a_fresh_database() {
+    let app = App::new();
+    let scrape = scrape_app(&app);
+    tools_support::promtool_check_metrics(&scrape.text);
+    for series in [
+        r#"spindle_tasks{status="open"}"#,
+        r#"spindle_tasks{status="completed"}"#,
+        r#"spindle_outbox_pending{channel="task-events"}"#,
+        r#"spindle_outbox_pending{channel="reminders"}"#,
+        r#"spindle_outbox_oldest_pending_seconds{channel="task-events"}"#,
+        "spindle_dead_letters_open",
+        "spindle_reminders_pending",
+        "spindle_reminders_due_unclaimed",
+        "spindle_reminders_due_oldest_seconds",
+        "spindle_reminders_missed_recent",
+        r#"spindle_deliveries_recent{kind="webhook",state="failed"}"#,
+        r#"spindle_deliveries_recent{kind="web_push",state="delivered"}"#,
+        r#"spindle_channels_disabled{kind="webhook"}"#,
+        r#"spindle_channels_disabled{kind="web_push"}"#,
+        "spindle_migrations_pending",
+    ] {
+        assert_eq!(scrape.value(series), 0.0, "{series}");
+    }
+    // No tick has ever run: no made-up age (the SpindleTickNeverRan alert).
+    assert!(!scrape.has("spindle_tick_age_seconds"), "{}", scrape.text);
+}
+
+#[test]
+fn a_scrape_is_one_statement() {
+    let app = App::new();
+    let counting = CountingDb::new(&app.conn);
+    let ctx = Ctx {
+        db: &counting,
+        publisher: &app.publisher,
+        clock: &app.clock,
+        config: &app.config,
+        http: &app.http,
+    };
+    scrape(&ctx);
+    assert_eq!(counting.take().len(), 1);
+}
+
+#[test]
+fn task_counts_follow_creates_completions_reopenings_and_deletes() {
+    let app = App::new();
+    let ids: Vec<String> = (0..3)
+        .map(|i| app.create("alice", json!({ "title": format!("task {i}") }))["id"].to_string())
+        .map(|id| id.trim_matches('"').to_owned())
+        .collect();
+    app.create("bob", json!({ "title": "bob's" }));
+    assert_eq!(
+        app.post(
+            "alice",
+            &format!("/api/tasks/{}/complete", ids[0]),
+            &json!({})
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        app.delete("alice", &format!("/api/tasks/{}", ids[1]))
+            .status,
+        204
+    );
+    let s = scrape_app(&app);
+    assert_eq!(s.value(r#"spindle_tasks{status="open"}"#), 2.0);
+    assert_eq!(s.value(r#"spindle_tasks{status="completed"}"#), 1.0);
+
+    app.post(
+        "alice",
+        &format!("/api/tasks/{}/reopen", ids[0]),
+        &json!({}),
+    );
+    // An edit that does not change the status changes no count.
+    app.patch(
+        "alice",
+        &format!("/api/tasks/{}", ids[2]),
+        &json!({ "title": "renamed" }),
+    );
+    let s = scrape_app(&app);
+    assert_eq!(s.value(r#"spindle_tasks{status="open"}"#), 3.0);
+    assert_eq!(s.value(r#"spindle_tasks{status="completed"}"#), 0.0);
+}
+
+#[test]
+fn task_counts_stay_exact_under_concurrent_writers() {
+    let app = App::new();
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            let app = &app;
+            scope.spawn(move || {
+                let conn = app.db.connect();
+                let user = format!("user-{worker}");
+                for i in 0..20 {
+                    let body = serde_json::to_vec(&json!({ "title": format!("t{i}") })).unwrap();
+                    let req = app
+                        .request("POST", "/api/tasks", Some(&user), Some(&json!({})))
+                        .body(body)
+                        .unwrap();
+                    let created = app.send_on(&conn, req);
+                    assert_eq!(created.status, 201, "{:?}", created.body);
+                    if i % 3 == 0 {
+                        let id = created.body["id"].as_str().unwrap();
+                        let req = app
+                            .request(
+                                "POST",
+                                &format!("/api/tasks/{id}/complete"),
+                                Some(&user),
+                                None,
+                            )
+                            .body(Vec::new())
+                            .unwrap();
+                        assert_eq!(app.send_on(&conn, req).status, 200);
+                    }
+                }
+            });
+        }
+    });
+    let truth = app
+        .conn
+        .query(
+            "SELECT count(*) FILTER (WHERE status = 'open') AS open,
+                    count(*) FILTER (WHERE status = 'completed') AS completed FROM tasks",
+            &[],
+        )
+        .unwrap();
+    let row = truth.first().unwrap();
+    let s = scrape_app(&app);
+    assert_eq!(
+        s.value(r#"spindle_tasks{status="open"}"#),
+        row.i64("open").unwrap() as f64
+    );
+    assert_eq!(
+        s.value(r#"spindle_tasks{status="completed"}"#),
+        row.i64("completed").unwrap() as f64
+    );
+    assert_eq!(row.i64("completed").unwrap(), 4 * 7);
+}
+
+#[test]
+fn an_event_no_consumer_processed_yet_shows_as_lag_on_its_channel() {
+    let app = App::new();
+    app.create("alice", json!({ "title": "unprocessed" }));
+    let s = scrape_app(&app);
+    assert_eq!(
+        s.value(r#"spindle_outbox_pending{channel="task-events"}"#),
+        1.0
+    );
+    assert_eq!(
+        s.value(r#"spindle_outbox_pending{channel="reminders"}"#),
+        0.0
+    );
+    assert_eq!(
+        s.value(r#"spindle_outbox_pending{channel="notifications"}"#),
+        0.0
+    );
+    // Measured by the database's clock, like the event's created_at.
+    app.conn
+        .execute(
+            "UPDATE outbox SET created_at = created_at - interval '10 minutes'",
+            &[],
+        )
+        .unwrap();
+    let age =
+        scrape_app(&app).value(r#"spindle_outbox_oldest_pending_seconds{channel="task-events"}"#);
+    assert!((600.0..610.0).contains(&age), "{age}");
+}
+
+#[test]
+fn due_reminders_show_as_unclaimed_until_the_tick_claims_them() {
+    let env = Env::new();
+    let in_ten_minutes = Instant::from_micros(env.now().micros() + 600_000_000);
+    env.tasks_with_reminders(USER, 2, in_ten_minutes);
+    let s = scrape_env(&env);
+    assert_eq!(s.value("spindle_reminders_pending"), 2.0);
+    assert_eq!(s.value("spindle_reminders_due_unclaimed"), 0.0);
+    assert_eq!(s.value("spindle_reminders_due_oldest_seconds"), 0.0);
+
+    env.advance(Duration::from_secs(15 * 60));
+    let s = scrape_env(&env);
+    assert_eq!(s.value("spindle_reminders_due_unclaimed"), 2.0);
+    assert_eq!(s.value("spindle_reminders_due_oldest_seconds"), 300.0);
+
+    env.tick();
+    let s = scrape_env(&env);
+    assert_eq!(s.value("spindle_reminders_pending"), 0.0);
+    assert_eq!(s.value("spindle_reminders_due_unclaimed"), 0.0);
+    assert_eq!(s.value("spindle_reminders_missed_recent"), 0.0);
+    // Their events wait for the notifier on the reminders channel.
+    assert_eq!(
+        s.value(&format!(
+            "spindle_outbox_pending{{channel=\"{}\"}}",
+            env.settings.channel
+        )),
+        2.0
+    );
+}
+
+#[test]
+fn a_reminder_claimed_too_late_counts_as_missed_for_an_hour() {
+    let env = Env::new();
+    let two_hours_ago = Instant::from_micros(env.now().micros() - 2 * 3_600_000_000);
+    env.tasks_with_reminders(USER, 1, two_hours_ago);
+    assert_eq!(
+        scrape_env(&env).value("spindle_reminders_due_oldest_seconds"),
+        7200.0
+    );
+    assert_eq!(env.tick().missed, 1);
+    assert_eq!(
+        scrape_env(&env).value("spindle_reminders_missed_recent"),
+        1.0
+    );
+    env.advance(Duration::from_secs(3601));
+    assert_eq!(
+        scrape_env(&env).value("spindle_reminders_missed_recent"),
+        0.0
+    );
+}
+
+#[test]
+fn failed_and_delivered_webhooks_are_counted_and_a_disabled_channel_shows() {
+    let mut env = Env::new();
+    env.settings.channel_failure_limit = 2;
+    let failing = Receiver::start();
+    failing.answer_always(Reply::Status(400));
+    env.webhook(USER, &failing.url("/hook"));
+    let working = Receiver::start();
+    env.webhook("bob", &working.url("/hook"));
+
+    env.due_reminder();
+    env.tasks_with_reminders("bob", 1, env.now());
+    env.tick_and_notify();
+    let s = scrape_env(&env);
+    assert_eq!(
+        s.value(r#"spindle_deliveries_recent{kind="webhook",state="failed"}"#),
+        1.0
+    );
+    assert_eq!(
+        s.value(r#"spindle_deliveries_recent{kind="webhook",state="delivered"}"#),
+        1.0
+    );
+    assert_eq!(s.value(r#"spindle_channels_disabled{kind="webhook"}"#), 0.0);
+
+    env.advance(Duration::from_secs(60));
+    env.due_reminder();
+    env.tick_and_notify();
+    let s = scrape_env(&env);
+    assert_eq!(
+        s.value(r#"spindle_deliveries_recent{kind="webhook",state="failed"}"#),
+        2.0
+    );
+    assert_eq!(s.value(r#"spindle_channels_disabled{kind="webhook"}"#), 1.0);
+    assert_eq!(
+        s.value(r#"spindle_channels_disabled{kind="web_push"}"#),
+        0.0
+    );
+    tools_support::promtool_check_metrics(&s.text);
+
+    // An hour later they are no longer recent.
+    env.advance(Duration::from_secs(3601));
+    let s = scrape_env(&env);
+    assert_eq!(
+        s.value(r#"spindle_deliveries_recent{kind="webhook",state="failed"}"#),
+        0.0
+    );
+}
+
+#[test]
+fn the_tick_age_counts_from_the_last_tick() {
+    let env = Env::new();
+    assert!(!scrape_env(&env).has("spindle_tick_age_seconds"));
+    // What every tick writes when it finishes.
+    env.conn
+        .execute(
+            "INSERT INTO tick_heartbeat (last_tick_at) VALUES (ts_from_us($1))",
+            &[Param::Int64(env.now().micros())],
+        )
+        .unwrap();
+    env.advance(Duration::from_secs(90));
+    assert_eq!(scrape_env(&env).value("spindle_tick_age_seconds"), 90.0);
+}
+
+#[test]
+fn a_database_behind_the_build_reports_its_pending_migrations() {
+    let app = App::new();
+    let fresh = TestDb::unmigrated();
+    let conn: PgDb = fresh.connect();
+    let s = scrape(&app.ctx(&conn));
+    tools_support::promtool_check_metrics(&s.text);
+    assert_eq!(
+        s.value("spindle_migrations_pending"),
+        MIGRATIONS.len() as f64
+    );
+
+    app.conn
+        .execute(
+            "DELETE FROM schema_migrations WHERE version = $1",
+            &[Param::Int32(MIGRATIONS.last().unwrap().version)],
+        )
+        .unwrap();
+    let s = scrape_app(&app);
+    assert_eq!(s.value("spindle_migrations_pending"), 1.0);
+    assert_eq!(s.value(r#"spindle_tasks{status="open"}"#), 0.0);
+}
