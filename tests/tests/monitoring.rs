@@ -383,3 +383,215 @@ fn a_database_behind_the_build_reports_its_pending_migrations() {
     assert_eq!(s.value("spindle_migrations_pending"), 1.0);
     assert_eq!(s.value(r#"spindle_tasks{status="open"}"#), 0.0);
 }
+
+// The manifests in monitoring/: alert rules, their unit tests, the dashboard.
+
+fn read_repo_file(path: &str) -> String {
+    let full = tools_support::repo().join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
+}
+
+/// The rule groups of monitoring/prometheusrule.yaml (its `spec`).
+fn rule_groups() -> serde_json::Value {
+    let rule: serde_json::Value =
+        serde_norway::from_str(&read_repo_file("monitoring/prometheusrule.yaml"))
+            .expect("prometheusrule.yaml is YAML");
+    assert_eq!(rule["kind"], "PrometheusRule");
+    rule["spec"].clone()
+}
+
+fn rules(groups: &serde_json::Value) -> Vec<serde_json::Value> {
+    groups["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().expect("rules").clone())
+        .collect()
+}
+
+/// A fresh directory under the system's temporary one.
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "spindle-{name}-{}-{:x}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("random bytes");
+    u64::from_le_bytes(bytes)
+}
+
+/// The anchors GitHub gives the headings of a Markdown file.
+fn anchors(markdown: &str) -> Vec<String> {
+    markdown
+        .lines()
+        .filter(|line| line.starts_with('#'))
+        .map(|line| {
+            line.trim_start_matches('#')
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_alert_says_what_happened_and_links_its_runbook_section() {
+    let groups = rule_groups();
+    let runbook = anchors(&read_repo_file("docs/runbook.md"));
+    let alerts: Vec<_> = rules(&groups)
+        .into_iter()
+        .filter(|r| r.get("alert").is_some())
+        .collect();
+    assert!(alerts.len() >= 10, "{alerts:?}");
+    for alert in alerts {
+        let name = alert["alert"].as_str().unwrap();
+        for key in ["summary", "description", "runbook_url"] {
+            assert!(
+                alert["annotations"][key]
+                    .as_str()
+                    .is_some_and(|v| !v.is_empty()),
+                "{name} has no {key}"
+            );
+        }
+        let url = alert["annotations"]["runbook_url"].as_str().unwrap();
+        let (page, anchor) = url.split_once('#').expect("a runbook_url with an anchor");
+        assert!(page.ends_with("/docs/runbook.md"), "{name}: {url}");
+        assert_eq!(anchor, name.to_lowercase(), "{name}: {url}");
+        assert!(
+            runbook.iter().any(|a| a == anchor),
+            "docs/runbook.md has no section #{anchor} for {name}"
+        );
+    }
+}
+
+#[test]
+fn the_alert_rules_pass_promtool_and_each_alert_fires_in_its_unit_test() {
+    let groups = rule_groups();
+    let dir = scratch_dir("rules");
+    // The rules as Prometheus loads them, annotations (templates) included.
+    let full = dir.join("full.rules.yaml");
+    std::fs::write(&full, serde_norway::to_string(&groups).unwrap()).unwrap();
+    tools_support::run_ok(
+        std::process::Command::new(tools_support::promtool())
+            .args(["check", "rules"])
+            .arg(&full),
+        b"",
+    );
+
+    // The unit tests compare labels; annotations are checked above.
+    let mut bare = groups.clone();
+    for group in bare["groups"].as_array_mut().unwrap() {
+        for rule in group["rules"].as_array_mut().unwrap() {
+            rule.as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    std::fs::write(
+        dir.join("spindle.rules.yaml"),
+        serde_norway::to_string(&bare).unwrap(),
+    )
+    .unwrap();
+    let tests_text = read_repo_file("monitoring/rules.test.yaml");
+    std::fs::write(dir.join("rules.test.yaml"), &tests_text).unwrap();
+    tools_support::run_ok(
+        std::process::Command::new(tools_support::promtool())
+            .current_dir(&dir)
+            .args(["test", "rules", "rules.test.yaml"]),
+        b"",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+
+    // Every alert has a test in which it fires.
+    let tests: serde_json::Value = serde_norway::from_str(&tests_text).unwrap();
+    let fired: Vec<&str> = tests["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["alert_rule_test"].as_array().unwrap())
+        .filter(|a| a["exp_alerts"].as_array().is_some_and(|e| !e.is_empty()))
+        .map(|a| a["alertname"].as_str().unwrap())
+        .collect();
+    for rule in rules(&groups) {
+        if let Some(name) = rule["alert"].as_str() {
+            assert!(
+                fired.contains(&name),
+                "{name} never fires in rules.test.yaml"
+            );
+        }
+    }
+}
+
+/// Every `spindle_*` name in a PromQL expression.
+fn spindle_names(expr: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"\bspindle_[a-z_]+").unwrap();
+    re.find_iter(expr).map(|m| m.as_str().to_owned()).collect()
+}
+
+#[test]
+fn the_dashboard_and_the_alerts_use_only_figures_that_metrics_reports() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&read_repo_file("monitoring/dashboard.json"))
+            .expect("dashboard.json is JSON");
+    assert_eq!(dashboard["uid"], "spindle");
+    let mut exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| {
+            t["expr"]
+                .as_str()
+                .expect("a target with an expr")
+                .to_owned()
+        })
+        .collect();
+    assert!(exprs.len() >= 10, "{exprs:?}");
+    exprs.extend(
+        rules(&rule_groups())
+            .iter()
+            .map(|r| r["expr"].as_str().unwrap().to_owned()),
+    );
+
+    // A scrape with a tick behind it, so that every family is there.
+    let app = App::new();
+    app.conn
+        .execute(
+            "INSERT INTO tick_heartbeat (last_tick_at) VALUES (now())",
+            &[],
+        )
+        .unwrap();
+    let scraped = scrape_app(&app);
+    let families: Vec<&str> = scraped
+        .text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let mut used: Vec<String> = exprs.iter().flat_map(|e| spindle_names(e)).collect();
+    used.sort();
+    used.dedup();
+    assert!(used.len() >= 10, "{used:?}");
+    for name in &used {
+        assert!(
+            families.contains(&name.as_str()),
+            "{name} is used by monitoring/ but /metrics does not report it:\n{}",
+            scraped.text
+        );
+    }
+    // And the dashboard shows every figure.
+    let dashboard_text = read_repo_file("monitoring/dashboard.json");
+    for family in families {
+        assert!(
+            dashboard_text.contains(family),
+            "the dashboard does not show {family}"
+        );
+    }
+}
