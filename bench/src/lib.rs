@@ -1,5 +1,7 @@
 //! What the benchmark programs share.
 
+pub mod backlog;
+
 use std::sync::OnceLock;
 
 use spindle_api::auth::Verifier;

@@ -16,12 +16,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use spindle_bench::backlog::{count_messages, drain_backlog};
 use spindle_domain::event::{Envelope, EventType};
-use spindle_events::relay::{self, RelaySettings};
+use spindle_events::relay::RelaySettings;
 use spindle_events::{audit, publish};
 use spindle_native::testing::{Subscription, TestDb, TestRedis};
 use spindle_native::{PgDb, RedisPublisher};
-use spindle_ports::{Db, DbError, Param, Publisher};
+use spindle_ports::{Db, Param, Publisher};
 use spindle_storage::outbox;
 
 struct Options {
@@ -213,123 +214,20 @@ fn throughput(redis: &TestRedis, backlog: usize, batch: u32) -> anyhow::Result<(
         bare
     );
 
-    let channel = redis.unique_channel("task-events");
-    let started = Instant::now();
-    insert_backlog(&db, &channel, backlog)?;
+    let drained = drain_backlog(&db, redis, backlog, batch)?;
     println!(
-        "   backlog inserted in {:.2?} (one INSERT … SELECT generate_series)",
-        started.elapsed()
+        "   relay::tick                      {:>9.0} events/s ({} published in {:.2?}, {} batches)",
+        drained.events_per_second(),
+        drained.published,
+        drained.elapsed,
+        drained.batches,
     );
-
-    let counter = count_messages(redis, &channel);
-    // Redelivery far out, so the tick after the drain is truly idle.
-    let settings = RelaySettings {
-        batch_size: batch,
-        base_delay: Duration::from_secs(3600),
-        time_budget: Duration::from_secs(600),
-        ..RelaySettings::default()
-    }
-    .requiring(&channel, &[audit::CONSUMER]);
-    let tick = relay::tick(&db, &publisher, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let heard = counter.finish(backlog)?;
-    println!(
-        "   relay::tick                      {:>9.0} events/s ({} published in {:.2?}, {} batches, subscriber heard {heard})",
-        tick.published as f64 / tick.elapsed.as_secs_f64(),
-        tick.published,
-        tick.elapsed,
-        tick.batches,
-    );
-    if tick.published != backlog || heard != backlog {
-        bail!(
-            "the relay published {} and the subscriber heard {heard} of {backlog}",
-            tick.published
-        );
-    }
-    let unpublished: i64 = db
-        .query(
-            "SELECT count(*)::int8 AS n FROM outbox WHERE published_at IS NULL",
-            &[],
-        )?
-        .first()
-        .context("count")?
-        .i64("n")?;
-    println!(
-        "   left unpublished: {unpublished}; time in steps: {:?}",
-        tick.timings
-    );
-
-    // A second tick with nothing due: the cost of an idle tick over this outbox.
-    let idle = relay::tick(&db, &publisher, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("   time in steps: {:?}", drained.timings);
     println!(
         "   idle tick over {backlog} pending rows: {:.2?} {:?}",
-        idle.elapsed, idle.timings
+        drained.idle, drained.idle_timings
     );
     Ok(())
-}
-
-/// Inserts `n` due, unpublished task events with realistic envelopes in one statement.
-fn insert_backlog(db: &PgDb, channel: &str, n: usize) -> Result<u64, DbError> {
-    db.execute(
-        "INSERT INTO outbox (event_id, type, channel, user_id, task_id, envelope, next_attempt_at)
-         SELECT e.id, 'task.updated', $1, 'user-' || (e.i % 100), e.task,
-                jsonb_build_object(
-                    'specversion', '1.0', 'id', e.id, 'source', '/spindle/tasks', 'type', 'task.updated',
-                    'subject', 'tasks/' || e.task, 'time', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    'datacontenttype', 'application/json', 'userid', 'user-' || (e.i % 100),
-                    'data', jsonb_build_object(
-                        'task', jsonb_build_object(
-                            'id', e.task, 'title', 'Task number ' || e.i, 'description', 'Something to do',
-                            'priority', 'P2', 'tags', jsonb_build_array('home', 'errands'), 'status', 'open',
-                            'completed_at', NULL, 'due_at', NULL, 'timezone', 'Europe/Paris', 'recurrence', NULL,
-                            'reminders', '[]'::jsonb, 'version', 2,
-                            'created_at', '2026-03-01T09:00:00Z', 'updated_at', '2026-03-01T09:05:00Z'),
-                        'changes', jsonb_build_object('title', jsonb_build_object('from', 'Old', 'to', 'Task number ' || e.i)))),
-                now() - interval '1 second'
-         FROM (SELECT i, gen_random_uuid() AS id, gen_random_uuid() AS task
-               FROM generate_series(1, $2::int8) AS i) AS e",
-        &[Param::Str(channel.to_owned()), Param::Int64(n as i64)],
-    )
-}
-
-struct Counter {
-    handle: std::thread::JoinHandle<usize>,
-    expected: mpsc::Sender<usize>,
-}
-
-/// Counts messages on `channel` on a thread of its own (subscribed before this returns).
-fn count_messages(redis: &TestRedis, channel: &str) -> Counter {
-    let subscription = redis.subscribe(channel);
-    let (expected_tx, expected_rx) = mpsc::channel::<usize>();
-    let handle = std::thread::spawn(move || {
-        let mut heard = 0;
-        let mut target: Option<usize> = None;
-        loop {
-            if target.is_none() {
-                target = expected_rx.try_recv().ok();
-            }
-            if target.is_some_and(|t| heard >= t) {
-                return heard;
-            }
-            match subscription.recv_timeout(Duration::from_secs(5)) {
-                Some(_) => heard += 1,
-                None if target.is_some() => return heard,
-                None => {}
-            }
-        }
-    });
-    Counter {
-        handle,
-        expected: expected_tx,
-    }
-}
-
-impl Counter {
-    fn finish(self, expected: usize) -> anyhow::Result<usize> {
-        let _ = self.expected.send(expected);
-        self.handle
-            .join()
-            .map_err(|_| anyhow::anyhow!("the counting thread panicked"))
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_reminder_count.sql",
         sql: include_str!("../../../migrations/0010_reminder_count.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_outbox_upkeep.sql",
+        sql: include_str!("../../../migrations/0011_outbox_upkeep.sql"),
+    },
 ];
 
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.
