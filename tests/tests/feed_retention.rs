@@ -94,3 +94,49 @@ fn another_users_retention_does_not_expire_a_cursor() {
     assert_eq!(bob.status, 200, "{:?}", bob.body);
     assert_eq!(bob.body["items"].as_array().unwrap().len(), 1);
 }
+
+fn internal_tick(app: &App) -> api_support::Resp {
+    let req = http::Request::post("/internal/tick")
+        .header("authorization", format!("Bearer {}", api_support::INTERNAL));
+    app.send(req.body(Vec::new()).unwrap())
+}
+
+#[test]
+fn internal_tick_reports_what_retention_deleted_once_per_interval() {
+    let app = App::new();
+    app.create(USER, json!({ "title": "old news" }));
+    app.conn_execute(&format!(
+        "UPDATE outbox SET delivered_at = now() - interval '8 days' WHERE user_id = '{USER}'"
+    ));
+    let first = internal_tick(&app);
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body["retention"]["outbox"], 1, "{:?}", first.body);
+    assert_eq!(first.body["retention"]["notifications"], 0);
+    let second = internal_tick(&app);
+    assert_eq!(second.status, 200);
+    assert_eq!(
+        second.body["retention"],
+        serde_json::Value::Null,
+        "not again within retention_interval_seconds"
+    );
+}
+
+#[test]
+fn internal_tick_refuses_bad_retention_variables_and_deletes_nothing() {
+    let mut app = App::new();
+    app.create(USER, json!({ "title": "old news" }));
+    app.conn_execute(&format!(
+        "UPDATE outbox SET delivered_at = now() - interval '8 days' WHERE user_id = '{USER}'"
+    ));
+    app.config = app.config.clone().with("retention_batch", "0");
+    let refused = internal_tick(&app);
+    assert_eq!(refused.status, 503, "{:?}", refused.body);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("retention_batch"), "{detail}");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM outbox"),
+        1,
+        "nothing deleted"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM tick_heartbeat"), 0);
+}
