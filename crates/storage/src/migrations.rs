@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_outbox_upkeep.sql",
         sql: include_str!("../../../migrations/0011_outbox_upkeep.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_reminder_counts.sql",
+        sql: include_str!("../../../migrations/0012_reminder_counts.sql"),
+    },
 ];
 
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.
