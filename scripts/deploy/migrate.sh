@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the migrate Job of a rendered deploy to completion before anything else
-# of it is applied, so no new handler runs on an old schema. Applies only the
-# Job and the ConfigMaps and Secrets it reads (selected with yq, which GitHub's
-# Ubuntu runners carry). A Job's template cannot change, so the previous one
-# is deleted first; migrations are safe to run again.  Usage: migrate.sh RENDERED
+# of it is applied, so no new handler runs on an old schema (spinkube/README.md,
+# "Deploy"): applies only the Job and the ConfigMap spindle-settings it reads
+# (components `migrate` and `settings`). A Job's template cannot change, so the
+# previous one is deleted first; migrations are safe to run again.
+# Usage: migrate.sh RENDERED
 set -euo pipefail
 
 rendered=${1:?usage: migrate.sh RENDERED}
@@ -11,8 +12,7 @@ ns=${NAMESPACE:-spindle}
 job=spindle-migrate
 
 kubectl -n "$ns" delete job "$job" --ignore-not-found --wait=true
-yq 'select(.kind == "ConfigMap" or .kind == "Secret" or (.kind == "Job" and .metadata.name == "spindle-migrate"))' \
-    "$rendered" | kubectl apply -f -
+kubectl apply -f "$rendered" -l 'app.kubernetes.io/component in (settings,migrate)'
 
 # Complete or Failed, whichever comes first (kubectl wait takes one condition).
 for _ in $(seq 1 120); do
