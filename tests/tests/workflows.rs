@@ -50,3 +50,26 @@ fn actionlint_finds_a_broken_workflow() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("steps.nope"), "{said}");
 }
+
+#[test]
+fn the_deploy_steps_the_workflows_call_exist_and_parse() {
+    let repo = tools_support::repo();
+    let mut called = Vec::new();
+    for workflow in ["deploy.yml", "rollback.yml"] {
+        let text = std::fs::read_to_string(repo.join(".github/workflows").join(workflow))
+            .expect("a workflow");
+        for word in text.split_whitespace() {
+            if let Some(script) = word.strip_prefix("scripts/deploy/") {
+                called.push(format!("scripts/deploy/{script}"));
+            }
+        }
+    }
+    called.sort();
+    called.dedup();
+    assert!(called.len() >= 4, "{called:?}");
+    for script in called {
+        let path = repo.join(&script);
+        assert!(path.is_file(), "{script} is called but missing");
+        tools_support::run_ok(Command::new("bash").arg("-n").arg(&path), b"");
+    }
+}
