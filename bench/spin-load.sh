@@ -75,6 +75,9 @@ export SPIN_VARIABLE_REDIS_URL=${SPIN_VARIABLE_REDIS_URL:-redis://127.0.0.1:6379
 export SPIN_VARIABLE_DB_HOST=${SPIN_VARIABLE_DB_HOST:-127.0.0.1:5432}
 export SPIN_VARIABLE_REDIS_HOST=${SPIN_VARIABLE_REDIS_HOST:-127.0.0.1:6379}
 export SPIN_VARIABLE_FLOOR_USER=$LIST_USER
+# The key the benchmark's tokens are signed with (optional in spin.toml, where
+# an identity provider's JWKS may sign instead).
+export SPIN_VARIABLE_JWT_SECRET=${SPIN_VARIABLE_JWT_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
 # Every other required variable gets a throwaway value.
 for name in $(sed -n 's/^\([a-z_]*\) = { required = true.*/\1/p' spin.toml); do
     var="SPIN_VARIABLE_$(echo "$name" | tr a-z A-Z)"
@@ -150,7 +153,7 @@ for connections in 16 64; do
         say "wrk -c$connections $name"
         out=$(wrk "${args[@]}" "$url")
         if echo "$out" | grep -q "Non-2xx"; then
-            echo "$out" | grep "Non-2xx" | sed "s/^/    $name: /" >&2
+            echo "$out" | grep "Non-2xx" | sed "s|^|    $name: |" >&2
         fi
         RPS["$name/$connections"]=$(echo "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
         P99["$name/$connections"]=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")

@@ -7,14 +7,14 @@
 
 use spin_sdk::redis_component;
 use spindle_api::settings;
-use spindle_ports::{Config, SystemClock};
+use spindle_ports::SystemClock;
 use spindle_reminders::{notifier, Settings};
 use spindle_spin::{SpinConfig, SpinDb, SpinHttp};
 
 #[redis_component]
 fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
     let config = SpinConfig;
-    let db = SpinDb::new(config.get(settings::DB_URL).unwrap_or_default());
+    let db = SpinDb::from_variable(settings::DB_URL);
     let settings = Settings::from_config(&config)?;
     // An error leaves the event unprocessed: Spin logs it, and the relay (for a
     // reminder) or the tick (for a delivery) brings it back.

@@ -3,6 +3,8 @@
 use std::cell::RefCell;
 
 use spin_sdk::pg4;
+
+use crate::address::Address;
 use spindle_ports::{Db, DbError, Param, Rows, Value};
 
 /// A Postgres session through Spin's host.
@@ -15,7 +17,7 @@ use spindle_ports::{Db, DbError, Param, Rows, Value};
 ///
 /// If opening fails, the next statement tries again.
 pub struct SpinDb {
-    address: String,
+    address: Address,
     connection: RefCell<Option<pg4::Connection>>,
 }
 
@@ -27,11 +29,12 @@ impl std::fmt::Debug for SpinDb {
 }
 
 impl SpinDb {
-    /// A session on `address` (a `postgres://` URL; local servers need
-    /// `?sslmode=disable`, or Spin tries TLS). Nothing is opened until a statement runs.
-    pub fn new(address: impl Into<String>) -> SpinDb {
+    /// A session on the `postgres://` URL held by the Spin variable `variable`
+    /// (local servers need `?sslmode=disable`, or Spin tries TLS). Nothing is read
+    /// or opened until a statement runs.
+    pub fn from_variable(variable: &'static str) -> SpinDb {
         SpinDb {
-            address: address.into(),
+            address: Address::from_variable(variable),
             connection: RefCell::new(None),
         }
     }
@@ -45,7 +48,7 @@ impl SpinDb {
         let mut slot = self.connection.borrow_mut();
         let connection = match slot.as_ref() {
             Some(connection) => connection,
-            None => &*slot.insert(pg4::Connection::open(&self.address).map_err(to_db_error)?),
+            None => &*slot.insert(pg4::Connection::open(self.address.get()).map_err(to_db_error)?),
         };
         statement(connection)
     }

@@ -3,13 +3,14 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use crate::address::Address;
 use spin_sdk::redis::{self, RedisParameter, RedisResult};
 use spindle_ports::{ttl_seconds, KeyValue, KvError};
 
 /// `GET` and `SET … EX [NX]` through Spin, on a connection opened on first use and
 /// kept for the rest of the request (reopened after an error).
 pub struct SpinKv {
-    address: String,
+    address: Address,
     connection: RefCell<Option<redis::Connection>>,
 }
 
@@ -21,11 +22,12 @@ impl std::fmt::Debug for SpinKv {
 }
 
 impl SpinKv {
-    /// A store at `address` (`redis://host:port`, in the component's
-    /// `allowed_outbound_hosts`); nothing is opened until first use.
-    pub fn new(address: impl Into<String>) -> SpinKv {
+    /// A store at the `redis://host:port` held by the Spin variable `variable`
+    /// (its host in the component's `allowed_outbound_hosts`); nothing is read or
+    /// opened until first use.
+    pub fn from_variable(variable: &'static str) -> SpinKv {
         SpinKv {
-            address: address.into(),
+            address: Address::from_variable(variable),
             connection: RefCell::new(None),
         }
     }
@@ -37,7 +39,7 @@ impl SpinKv {
         let mut slot = self.connection.borrow_mut();
         let result = match slot.as_ref() {
             Some(connection) => Ok(connection),
-            None => redis::Connection::open(&self.address).map(|c| &*slot.insert(c)),
+            None => redis::Connection::open(self.address.get()).map(|c| &*slot.insert(c)),
         }
         .and_then(op);
         result.map_err(|err| {

@@ -3,10 +3,11 @@
 //! through `spin_sdk::redis`, outbound HTTP through `wasi:http/outgoing-handler`, configuration through `spin_sdk::variables`.
 //!
 //! Components construct these in their `lib.rs` and hand them to the libraries.
-//! Connections open lazily, on first use, so requests that never reach the database
-//! (a CORS preflight, a 401) cost no pool checkout. The crate also compiles natively
+//! Addresses are read and connections opened lazily, on first use, so requests that never reach the database
+//! (a CORS preflight, a 401) cost no variable read and no pool checkout. The crate also compiles natively
 //! (for `cargo clippy --all-targets`), but only runs inside Spin.
 
+mod address;
 mod config;
 mod db;
 mod http;
@@ -21,13 +22,15 @@ pub use kv::SpinKv;
 pub use publisher::SpinPublisher;
 pub use request::read_request;
 
-use spindle_ports::Config;
-
 /// The database, publisher and configuration of a component, from the
-/// variables that hold the Postgres and Redis addresses.
-pub fn platform(db_variable: &str, redis_variable: &str) -> (SpinDb, SpinPublisher, SpinConfig) {
-    let config = SpinConfig;
-    let db = SpinDb::new(config.get(db_variable).unwrap_or_default());
-    let publisher = SpinPublisher::new(config.get(redis_variable).unwrap_or_default());
-    (db, publisher, config)
+/// variables that hold the Postgres and Redis addresses (read on first use).
+pub fn platform(
+    db_variable: &'static str,
+    redis_variable: &'static str,
+) -> (SpinDb, SpinPublisher, SpinConfig) {
+    (
+        SpinDb::from_variable(db_variable),
+        SpinPublisher::from_variable(redis_variable),
+        SpinConfig,
+    )
 }

@@ -3,13 +3,14 @@
 
 use std::cell::RefCell;
 
+use crate::address::Address;
 use spin_sdk::redis;
 use spindle_ports::{PublishError, Publisher};
 
 /// Publishes to Redis through Spin, opening the connection on the first publish and
 /// keeping it for the rest of the request (after an error it is reopened).
 pub struct SpinPublisher {
-    address: String,
+    address: Address,
     connection: RefCell<Option<redis::Connection>>,
 }
 
@@ -21,11 +22,12 @@ impl std::fmt::Debug for SpinPublisher {
 }
 
 impl SpinPublisher {
-    /// A publisher for `address` (`redis://host:port`, listed in the component's
-    /// `allowed_outbound_hosts`); nothing is opened until the first publish.
-    pub fn new(address: impl Into<String>) -> SpinPublisher {
+    /// A publisher for the `redis://host:port` held by the Spin variable
+    /// `variable` (its host listed in the component's `allowed_outbound_hosts`);
+    /// nothing is read or opened until the first command.
+    pub fn from_variable(variable: &'static str) -> SpinPublisher {
         SpinPublisher {
-            address: address.into(),
+            address: Address::from_variable(variable),
             connection: RefCell::new(None),
         }
     }
@@ -43,7 +45,7 @@ impl SpinPublisher {
         let mut slot = self.connection.borrow_mut();
         let result = match slot.as_ref() {
             Some(connection) => Ok(connection),
-            None => redis::Connection::open(&self.address)
+            None => redis::Connection::open(self.address.get())
                 .map(|connection| &*slot.insert(connection))
                 .map_err(|err| format!("cannot open the Redis connection: {}", describe(&err))),
         }

@@ -36,7 +36,7 @@ pub async fn serve_user(
     handler: impl FnOnce(&SpinCtx<'_>, &Verifier<'_>, Request) -> Response,
 ) -> Response {
     serve(req, |ctx, req| {
-        let cache = SpinKv::new(ctx.config.get(settings::REDIS_URL).unwrap_or_default());
+        let cache = SpinKv::from_variable(settings::REDIS_URL);
         let verifier = Verifier::new(settings::auth(ctx.config), &SpinHttp, &cache);
         handler(ctx, &verifier, req)
     })
