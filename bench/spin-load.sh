@@ -84,18 +84,30 @@ for name in $(sed -n 's/^\([a-z_]*\) = { required = true.*/\1/p' spin.toml); do
     [ -n "${!var:-}" ] || export "$var=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 done
 
-say "spin up: the app's HTTP components on :$APP_PORT, the floor on :$FLOOR_PORT"
-spin up -f "$WORK/spin.toml" --listen "127.0.0.1:$APP_PORT" -c tasks-api -c tags-api -c changes-api \
-    >"$WORK/app.log" 2>&1 &
-pids+=("$!")
-spin up -f "$WORK/floor.toml" --listen "127.0.0.1:$FLOOR_PORT" >"$WORK/floor.log" 2>&1 &
-pids+=("$!")
-for url in "http://127.0.0.1:$FLOOR_PORT/floor/hello" "http://127.0.0.1:$APP_PORT/api/tags"; do
+# One Spin process at a time: each holds up to 64 Postgres connections, and two
+# of them at 64 connections would exceed a default max_connections of 100.
+server=""
+serve() {
+    [ "$server" = "$1" ] && return
+    if [ "${#pids[@]}" -gt 0 ]; then
+        kill "${pids[@]}" 2>/dev/null || true
+        wait 2>/dev/null || true
+        pids=()
+    fi
+    case "$1" in
+        app) spin up -f "$WORK/spin.toml" --listen "127.0.0.1:$APP_PORT" -c tasks-api -c tags-api -c changes-api \
+                 >>"$WORK/app.log" 2>&1 &
+             ready="http://127.0.0.1:$APP_PORT/api/tags" ;;
+        floor) spin up -f "$WORK/floor.toml" --listen "127.0.0.1:$FLOOR_PORT" >>"$WORK/floor.log" 2>&1 &
+               ready="http://127.0.0.1:$FLOOR_PORT/floor/hello" ;;
+    esac
+    pids+=("$!")
     for _ in $(seq 100); do
-        curl -s -o /dev/null "$url" && break
+        curl -s -o /dev/null "$ready" && break
         sleep 0.2
     done
-done
+    server=$1
+}
 
 token() { SPIN_VARIABLE_JWT_SECRET=$SPIN_VARIABLE_JWT_SECRET "$TARGET/release/spindle-token" "$1" --ttl 7200; }
 LIST_AUTH="Authorization: Bearer $(token $LIST_USER)"
@@ -143,9 +155,12 @@ to_ms() {
 }
 
 declare -A RPS P99
-for connections in 16 64; do
+for phase in floor app; do
+  for connections in 16 64; do
     for scenario in "${scenarios[@]}"; do
         IFS='|' read -r name url auth extra _ <<<"$scenario"
+        case "$url" in "$FLOOR"*) [ "$phase" = floor ] || continue ;; *) [ "$phase" = app ] || continue ;; esac
+        serve "$phase"
         args=(-t2 "-c$connections" "-d$DURATION" --latency)
         [ -n "$auth" ] && args+=(-H "$auth")
         # shellcheck disable=SC2206
@@ -158,6 +173,7 @@ for connections in 16 64; do
         RPS["$name/$connections"]=$(echo "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
         P99["$name/$connections"]=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
     done
+  done
 done
 
 echo
