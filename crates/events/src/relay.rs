@@ -308,20 +308,11 @@ fn announce(
 mod tests {
     use super::*;
 
-    struct Vars(Vec<(&'static str, &'static str)>);
-
-    impl Config for Vars {
-        fn get(&self, name: &str) -> Option<String> {
-            self.0
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
+    use spindle_ports::MapConfig;
 
     #[test]
     fn without_variables_the_relay_tries_eight_times_and_waits_for_audit_recurrence_and_notifier() {
-        let settings = RelaySettings::from_config(&Vars(vec![])).unwrap();
+        let settings = RelaySettings::from_config(&MapConfig::from_pairs(&[])).unwrap();
         assert_eq!(settings.max_attempts, 8);
         assert_eq!(
             settings.required_consumers,
@@ -338,15 +329,19 @@ mod tests {
     #[test]
     fn max_delivery_attempts_is_read_from_its_variable() {
         let settings =
-            RelaySettings::from_config(&Vars(vec![("max_delivery_attempts", " 3 ")])).unwrap();
+            RelaySettings::from_config(&MapConfig::from_pairs(&[("max_delivery_attempts", " 3 ")]))
+                .unwrap();
         assert_eq!(settings.max_attempts, 3);
     }
 
     #[test]
     fn a_max_delivery_attempts_that_is_not_a_small_positive_number_is_refused_with_its_name() {
         for bad in ["0", "-1", "many", "1000"] {
-            let err = RelaySettings::from_config(&Vars(vec![("max_delivery_attempts", bad)]))
-                .unwrap_err();
+            let err = RelaySettings::from_config(&MapConfig::from_pairs(&[(
+                "max_delivery_attempts",
+                bad,
+            )]))
+            .unwrap_err();
             assert!(err.to_string().contains("max_delivery_attempts"), "{err}");
         }
     }

@@ -11,7 +11,6 @@
 //! Redis channels.
 
 mod clock;
-mod config;
 mod http;
 mod kv;
 mod pg;
@@ -19,8 +18,8 @@ mod publisher;
 pub mod testing;
 
 pub use clock::FixedClock;
-pub use config::MapConfig;
 pub use http::UreqHttp;
 pub use kv::RedisKv;
 pub use pg::{PgDb, PgPool, PooledDb, SPIN_POOL_SIZE};
 pub use publisher::RedisPublisher;
+pub use spindle_ports::MapConfig;

@@ -4,10 +4,12 @@
 //! so code written against these traits behaves the same under Spin's host and under the
 //! native adapters used by tests.
 
+mod config;
 mod db;
 mod http;
 mod kv;
 
+pub use config::MapConfig;
 pub use db::{Db, DbError, Param, Row, Rows, Value};
 pub use http::{
     HttpClient, HttpError, HttpRequest, HttpResponse, Method, Timeouts, MAX_RESPONSE_BYTES,

@@ -189,19 +189,11 @@ pub fn run(db: &impl Db, settings: &RetentionSettings) -> Result<RetentionReport
 mod tests {
     use super::*;
 
-    struct Vars(Vec<(&'static str, &'static str)>);
-    impl Config for Vars {
-        fn get(&self, name: &str) -> Option<String> {
-            self.0
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
+    use spindle_ports::MapConfig;
 
     #[test]
     fn defaults_keep_a_week_of_events_a_day_of_keys_a_month_of_deliveries() {
-        let s = RetentionSettings::from_config(&Vars(vec![])).unwrap();
+        let s = RetentionSettings::from_config(&MapConfig::from_pairs(&[])).unwrap();
         assert_eq!(s, RetentionSettings::default());
         assert_eq!(s.outbox, Duration::from_secs(7 * DAY));
         assert_eq!(s.idempotency, Duration::from_secs(24 * 3600));
@@ -217,7 +209,8 @@ mod tests {
             (RETENTION_INTERVAL_SECONDS, "0"),
             (RETENTION_IDEMPOTENCY_HOURS, "1"),
         ] {
-            let err = RetentionSettings::from_config(&Vars(vec![(name, value)])).unwrap_err();
+            let err = RetentionSettings::from_config(&MapConfig::from_pairs(&[(name, value)]))
+                .unwrap_err();
             assert_eq!(err.name, name, "{err}");
             assert!(err.to_string().contains(value), "{err}");
         }
@@ -225,10 +218,13 @@ mod tests {
 
     #[test]
     fn processed_records_kept_shorter_than_the_outbox_are_refused() {
-        let err =
-            RetentionSettings::from_config(&Vars(vec![(RETENTION_OUTBOX_DAYS, "14")])).unwrap_err();
+        let err = RetentionSettings::from_config(&MapConfig::from_pairs(&[(
+            RETENTION_OUTBOX_DAYS,
+            "14",
+        )]))
+        .unwrap_err();
         assert_eq!(err.name, RETENTION_PROCESSED_DAYS);
-        let ok = RetentionSettings::from_config(&Vars(vec![
+        let ok = RetentionSettings::from_config(&MapConfig::from_pairs(&[
             (RETENTION_OUTBOX_DAYS, "14"),
             (RETENTION_PROCESSED_DAYS, "30"),
         ]))

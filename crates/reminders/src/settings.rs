@@ -189,19 +189,11 @@ pub(crate) fn micros(duration: Duration) -> i64 {
 mod tests {
     use super::*;
 
-    struct Vars(Vec<(&'static str, &'static str)>);
-    impl Config for Vars {
-        fn get(&self, name: &str) -> Option<String> {
-            self.0
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
+    use spindle_ports::MapConfig;
 
     #[test]
     fn defaults_are_one_hour_late_eight_attempts_ten_failures_public_only() {
-        let s = Settings::from_config(&Vars(vec![])).unwrap();
+        let s = Settings::from_config(&MapConfig::from_pairs(&[])).unwrap();
         assert_eq!(s.max_late, Duration::from_secs(3600));
         assert_eq!(s.max_delivery_attempts, 8);
         assert_eq!(s.channel_failure_limit, 10);
@@ -210,14 +202,15 @@ mod tests {
 
     #[test]
     fn variables_are_read_and_bad_values_named() {
-        let s = Settings::from_config(&Vars(vec![
+        let s = Settings::from_config(&MapConfig::from_pairs(&[
             ("reminder_max_late", "30m"),
             ("allow_private_webhooks", "true"),
         ]))
         .unwrap();
         assert_eq!(s.max_late, Duration::from_secs(1800));
         assert_eq!(s.network_policy, NetworkPolicy::AllowPrivate);
-        let err = Settings::from_config(&Vars(vec![("reminder_max_late", "soon")])).unwrap_err();
+        let err = Settings::from_config(&MapConfig::from_pairs(&[("reminder_max_late", "soon")]))
+            .unwrap_err();
         assert!(err.to_string().contains("reminder_max_late"));
     }
 

@@ -1,8 +1,9 @@
-//! [`MapConfig`]: a [`Config`] built in code, standing in for Spin variables.
+//! [`MapConfig`]: a [`Config`] built in code, standing in for Spin variables
+//! in tests, benchmarks and tools.
 
 use std::collections::HashMap;
 
-use spindle_ports::Config;
+use crate::Config;
 
 /// Named values in a map. As with Spin variables, an empty value counts as unset, so a
 /// test can blank out a variable the same way a deploy does (`SPIN_VARIABLE_X=`).
@@ -14,6 +15,15 @@ pub struct MapConfig {
 impl MapConfig {
     pub fn new() -> MapConfig {
         MapConfig::default()
+    }
+
+    /// A configuration with each `(name, value)` set.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> MapConfig {
+        pairs
+            .iter()
+            .fold(MapConfig::new(), |config, (name, value)| {
+                config.with(*name, *value)
+            })
     }
 
     /// This configuration with `name` set to `value` (replacing an earlier value).
