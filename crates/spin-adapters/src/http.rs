@@ -87,11 +87,19 @@ fn build(request: &HttpRequest) -> Result<OutgoingRequest, HttpError> {
     let authority = uri
         .authority()
         .ok_or_else(|| HttpError::Other("the URL has no host".into()))?;
-    let entries: Vec<(String, Vec<u8>)> = request
+    let mut entries: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.clone().into_bytes()))
         .collect();
+    // Without a length Spin sends the body chunked, and receivers that read
+    // only `Content-Length` see an empty body; the whole body is in hand.
+    if !request.body.is_empty() && !entries.iter().any(|(name, _)| name == "content-length") {
+        entries.push((
+            "content-length".to_owned(),
+            request.body.len().to_string().into_bytes(),
+        ));
+    }
     let headers = Fields::from_list(&entries)
         .map_err(|err| HttpError::Other(format!("a request header is not allowed: {err:?}")))?;
     let outgoing = OutgoingRequest::new(headers);
