@@ -20,17 +20,8 @@ impl Guest for Cron {
         let fail = |e: &dyn std::fmt::Display| Error::Other(e.to_string());
         let settings = TickSettings::from_config(&config).map_err(|e| fail(&e))?;
         let report = tick::tick(&db, &publisher, &SystemClock, &settings).map_err(|e| fail(&e))?;
-        let deleted = report.retention.map_or(0, |r| r.total());
-        if report.fired + report.missed > 0 || report.relay.published > 0 || deleted > 0 {
-            eprintln!(
-                "reminder-cron: fired {} missed {} announced {} relayed {} deleted {} in {:?}",
-                report.fired,
-                report.missed,
-                report.announced,
-                report.relay.published,
-                deleted,
-                report.elapsed
-            );
+        if report.did_work() {
+            eprintln!("reminder-cron: {report}");
         }
         Ok(())
     }

@@ -174,16 +174,7 @@ pub fn run(
 
 /// One line on stderr for a tick that did something.
 fn log(report: &TickReport) {
-    let deleted = report.retention.map_or(0, |r| r.total());
-    if report.fired + report.missed + report.announced + report.relay.published > 0 || deleted > 0 {
-        eprintln!(
-            "tick: fired {} missed {} announced {} relayed {} deleted {} in {:?}",
-            report.fired,
-            report.missed,
-            report.announced,
-            report.relay.published,
-            deleted,
-            report.elapsed
-        );
+    if report.did_work() {
+        eprintln!("tick: {report}");
     }
 }

@@ -71,6 +71,29 @@ pub struct TickReport {
     pub elapsed: Duration,
 }
 
+impl TickReport {
+    /// Whether the tick moved anything: worth a log line.
+    pub fn did_work(&self) -> bool {
+        let deleted = self.retention.map_or(0, |r| r.total());
+        self.fired + self.missed + self.announced + self.relay.published > 0 || deleted > 0
+    }
+}
+
+impl std::fmt::Display for TickReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fired {} missed {} announced {} relayed {} deleted {} in {:?}",
+            self.fired,
+            self.missed,
+            self.announced,
+            self.relay.published,
+            self.retention.map_or(0, |r| r.total()),
+            self.elapsed
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TickError {
     #[error("the tick could not claim reminders or deliveries: {0}; they stay due and the next tick takes them")]
