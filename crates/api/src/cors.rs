@@ -18,6 +18,16 @@ pub struct Cors {
 }
 
 impl Cors {
+    /// The policy for `req`. The `cors_allowed_origins` variable is read only
+    /// when the request names an origin (a browser page's): every decision here
+    /// depends on that header, and under Spin each variable read costs about as
+    /// much as a third of a bare request.
+    pub fn for_request(req: &Request, config: &dyn spindle_ports::Config) -> Self {
+        let setting = header(req.headers(), header::ORIGIN)
+            .and_then(|_| config.get(crate::settings::CORS_ALLOWED_ORIGINS));
+        Cors::new(setting.as_deref())
+    }
+
     pub fn new(setting: Option<&str>) -> Self {
         let origins = setting
             .unwrap_or("")

@@ -11,7 +11,7 @@ use spindle_ports::{Db, Publisher};
 use crate::cors::Cors;
 use crate::problem::ApiError;
 use crate::respond::{check_size, header, segments};
-use crate::{settings, Ctx, Request, Response};
+use crate::{Ctx, Request, Response};
 use spindle_auth::{AuthError, UserId, Verifier};
 
 /// A route: a method, a path template whose `{name}` segments match any one
@@ -146,7 +146,7 @@ pub fn serve_user<D: Db, P: Publisher>(
     req: &Request,
     routes: &[Route<UserHandler<D, P>>],
 ) -> Response {
-    let cors = Cors::new(ctx.config.get(settings::CORS_ALLOWED_ORIGINS).as_deref());
+    let cors = Cors::for_request(req, ctx.config);
     let segments = segments(req);
     let id = request_id(req);
     if Cors::is_preflight(req) {

@@ -14,7 +14,7 @@ mod tools;
 
 use http::{header, HeaderValue, Method, StatusCode};
 use serde_json::{json, Map, Value};
-use spindle_api::settings::{CORS_ALLOWED_ORIGINS, PUBLIC_BASE_URL};
+use spindle_api::settings::PUBLIC_BASE_URL;
 use spindle_api::{request_id, tag_response, ApiError, Cors, Ctx, Request, Response, REQUEST_ID};
 use spindle_auth::{AuthError, UserId, Verifier};
 use spindle_ports::{Db, Publisher};
@@ -53,7 +53,7 @@ pub fn serve<D: Db, P: Publisher>(
     } else if path != ENDPOINT {
         ApiError::NotFound(format!("there is nothing at {path}")).into_response(&id)
     } else {
-        let cors = Cors::new(ctx.config.get(CORS_ALLOWED_ORIGINS).as_deref());
+        let cors = Cors::for_request(&req, ctx.config);
         if Cors::is_preflight(&req) {
             return cors.preflight_with_headers(&req, "POST, OPTIONS", MCP_REQUEST_HEADERS);
         }
