@@ -12,7 +12,7 @@ pub const PUBLIC_BASE_URL: &str = "public_base_url";
 pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
 pub const ADMIN_TOKEN: &str = "admin_token";
 pub const INTERNAL_TOKEN: &str = "internal_token";
-pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
+pub use spindle_events::relay::MAX_DELIVERY_ATTEMPTS;
 pub use spindle_reminders::retention::{
     RETENTION_BATCH, RETENTION_DELIVERIES_DAYS, RETENTION_IDEMPOTENCY_HOURS, RETENTION_INBOX_DAYS,
     RETENTION_INTERVAL_SECONDS, RETENTION_OUTBOX_DAYS, RETENTION_PROCESSED_DAYS,

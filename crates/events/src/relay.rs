@@ -74,23 +74,32 @@ pub struct SettingsError {
     pub expected: &'static str,
 }
 
+/// The `max_delivery_attempts` variable, when set: how often the relay publishes
+/// an event, and the notifier tries a delivery, before giving up on it.
+pub fn max_delivery_attempts(
+    config: &(impl Config + ?Sized),
+) -> Result<Option<u32>, SettingsError> {
+    let Some(value) = config.get(MAX_DELIVERY_ATTEMPTS) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u32>() {
+        Ok(n) if (1..=100).contains(&n) => Ok(Some(n)),
+        _ => Err(SettingsError {
+            name: MAX_DELIVERY_ATTEMPTS,
+            value,
+            expected: "a whole number from 1 to 100",
+        }),
+    }
+}
+
 impl RelaySettings {
     /// The defaults, with `max_attempts` from the `max_delivery_attempts`
     /// variable when it is set. The other knobs are tuned in code: they follow
     /// from the tick interval and the benchmark, not from a deployment.
     pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Self, SettingsError> {
         let mut settings = RelaySettings::default();
-        if let Some(value) = config.get(MAX_DELIVERY_ATTEMPTS) {
-            settings.max_attempts = match value.trim().parse::<u32>() {
-                Ok(n) if (1..=100).contains(&n) => n,
-                _ => {
-                    return Err(SettingsError {
-                        name: MAX_DELIVERY_ATTEMPTS,
-                        value,
-                        expected: "a whole number from 1 to 100",
-                    })
-                }
-            };
+        if let Some(n) = max_delivery_attempts(config)? {
+            settings.max_attempts = n;
         }
         Ok(settings)
     }

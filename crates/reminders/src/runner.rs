@@ -13,7 +13,7 @@ use spindle_ports::{Clock, Config, Db, Publisher};
 use spindle_storage::migrations::{self, MigrationError};
 
 use crate::settings::SettingsError;
-use crate::tick::{self, ConfigError, TickError, TickReport, TickSettings};
+use crate::tick::{self, TickError, TickReport, TickSettings};
 
 /// Variable: `loop` (default), `once` or `migrate`.
 pub const TICK_MODE: &str = "tick_mode";
@@ -108,9 +108,7 @@ impl std::fmt::Display for Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{0}")]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    Mode(#[from] SettingsError),
+    Config(#[from] SettingsError),
     #[error("no tick succeeded ({failed} failed); the last error: {last}")]
     NoTick { failed: usize, last: TickError },
     #[error("migrating the database failed: {0}")]

@@ -9,8 +9,6 @@ use spindle_webpush::Vapid;
 
 /// Variable: how late a reminder may be claimed and still go out (default 1 h).
 pub const REMINDER_MAX_LATE: &str = "reminder_max_late";
-/// Variable: attempts of a webhook delivery before it fails (default 8).
-pub const MAX_DELIVERY_ATTEMPTS: &str = "max_delivery_attempts";
 /// Variable: failed deliveries in a row that disable a channel (default 10).
 pub const CHANNEL_FAILURE_LIMIT: &str = "channel_failure_limit";
 /// Variable: `true` lets webhooks reach private addresses and use `http` (dev, tests).
@@ -73,16 +71,9 @@ impl Default for Settings {
     }
 }
 
-/// A variable that is set to something unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "variable {name} is {value:?}, but must be {expected}; fix it or unset it to use the default"
-)]
-pub struct SettingsError {
-    pub name: &'static str,
-    pub value: String,
-    pub expected: &'static str,
-}
+/// A variable that is set to something unusable (the same error the relay's
+/// settings give).
+pub use spindle_events::relay::SettingsError;
 
 impl Settings {
     pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Settings, SettingsError> {
@@ -104,17 +95,8 @@ impl Settings {
                 )
             })?;
         }
-        if let Some(value) = config.get(MAX_DELIVERY_ATTEMPTS) {
-            settings.max_delivery_attempts = match value.trim().parse::<u32>() {
-                Ok(n) if (1..=100).contains(&n) => n,
-                _ => {
-                    return Err(bad(
-                        MAX_DELIVERY_ATTEMPTS,
-                        value,
-                        "a whole number from 1 to 100",
-                    ))
-                }
-            };
+        if let Some(n) = spindle_events::relay::max_delivery_attempts(config)? {
+            settings.max_delivery_attempts = n;
         }
         if let Some(value) = config.get(CHANNEL_FAILURE_LIMIT) {
             settings.channel_failure_limit = match value.trim().parse::<u32>() {

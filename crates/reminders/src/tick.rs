@@ -27,18 +27,10 @@ pub struct TickSettings {
     pub retention: RetentionSettings,
 }
 
-/// A variable the tick reads is set to something unusable: the tick does not
-/// run (nothing is fired, relayed or deleted) until it is fixed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Tick(#[from] SettingsError),
-    #[error(transparent)]
-    Relay(#[from] spindle_events::relay::SettingsError),
-}
-
 impl TickSettings {
-    pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Self, ConfigError> {
+    /// The tick's settings; a variable set to something unusable stops the tick
+    /// (nothing is fired, relayed or deleted) until it is fixed.
+    pub fn from_config(config: &(impl Config + ?Sized)) -> Result<Self, SettingsError> {
         Ok(TickSettings {
             reminders: Settings::from_config(config)?,
             relay: RelaySettings::from_config(config)?,
