@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::auth::UserId;
 use crate::problem::ApiError;
-use crate::respond::{json, json_object, no_content, only_params, query_pairs, QueryParams};
+use crate::respond::{
+    json, json_object, no_content, only_params, query_pairs, with_location, QueryParams,
+};
 use crate::router::{PathParams, Route, UserHandler};
 use crate::views;
 use crate::write::write;
@@ -197,13 +199,10 @@ fn create<D: Db, P: Publisher>(
         return Err(ApiError::Validation(errors));
     }
     let (channel, secret) = service::create_webhook(ctx.db, user.as_str(), &name, &url, ctx.now())?;
-    let mut response = json(StatusCode::CREATED, &with_secret(&channel, &secret));
-    if let Ok(location) = format!("/api/channels/{}", channel.id).parse() {
-        response
-            .headers_mut()
-            .insert(http::header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(with_location(
+        json(StatusCode::CREATED, &with_secret(&channel, &secret)),
+        &format!("/api/channels/{}", channel.id),
+    ))
 }
 
 /// `{"type": "web_push", "subscription": PushSubscription.toJSON(), "name"?}`: 201 with the
@@ -257,13 +256,10 @@ fn create_web_push<D: Db, P: Publisher>(
     } else {
         StatusCode::OK
     };
-    let mut response = json(status, &shapes::channel(&channel));
-    if let Ok(location) = format!("/api/channels/{}", channel.id).parse() {
-        response
-            .headers_mut()
-            .insert(http::header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(with_location(
+        json(status, &shapes::channel(&channel)),
+        &format!("/api/channels/{}", channel.id),
+    ))
 }
 
 fn patch<D: Db, P: Publisher>(

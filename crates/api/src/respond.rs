@@ -16,6 +16,14 @@ pub fn json(status: StatusCode, body: &impl Serialize) -> Response {
         .unwrap_or_else(|_| http::Response::new(Vec::new()))
 }
 
+/// `response` naming where the resource it describes lives.
+pub fn with_location(mut response: Response, path: &str) -> Response {
+    if let Ok(location) = header::HeaderValue::from_str(path) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 pub fn no_content() -> Response {
     http::Response::builder()
         .status(StatusCode::NO_CONTENT)

@@ -15,7 +15,7 @@ use crate::auth::UserId;
 use crate::input::draft_fields;
 use crate::problem::ApiError;
 use crate::respond::{
-    header, json, json_object, no_content, only_params, query_pairs, QueryParams,
+    header, json, json_object, no_content, only_params, query_pairs, with_location, QueryParams,
 };
 use crate::router::{PathParams, Route, UserHandler};
 use crate::views;
@@ -65,9 +65,7 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
         response.headers_mut().insert(header::ETAG, etag);
     }
     if status == StatusCode::CREATED {
-        if let Ok(location) = header::HeaderValue::from_str(&format!("/api/tasks/{}", task.id)) {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
+        response = with_location(response, &format!("/api/tasks/{}", task.id));
     }
     response
 }
