@@ -68,6 +68,10 @@ SELECT gen_random_uuid(), u.name, 'task ' || g || ' ' || (ARRAY['plan','review',
 INSERT INTO reminders (id, task_id, user_id, position, minutes_before, fire_at, state, created_at)
 SELECT gen_random_uuid(), id, user_id, 0, 60, due_at - interval '60 minutes', 'pending', now()
   FROM tasks WHERE due_at IS NOT NULL AND random() < 0.3;
+-- What the app writes with a task's reminders: a list folds them in by this count.
+UPDATE tasks t SET reminder_count = r.n
+  FROM (SELECT task_id, count(*) AS n FROM reminders GROUP BY task_id) r
+ WHERE r.task_id = t.id;
 VACUUM (ANALYZE);
 SQL
 

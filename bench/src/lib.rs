@@ -11,7 +11,7 @@ use spindle_ports::{Config, Db};
 
 /// The token verifier a component builds from `config`. The benchmarks sign HS256
 /// tokens, which never touch the identity provider's key cache held here.
-pub fn verifier(config: &dyn Config) -> Verifier<'static> {
+pub fn verifier(config: &dyn Config) -> Verifier<'_> {
     static HTTP: OnceLock<UreqHttp> = OnceLock::new();
     static KV: OnceLock<RedisKv> = OnceLock::new();
     let http = HTTP.get_or_init(UreqHttp::new);

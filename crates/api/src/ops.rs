@@ -3,6 +3,7 @@
 
 use http::StatusCode;
 use serde_json::{json, Value};
+use spindle_auth::AuthSource as _;
 use spindle_events::dead_letters::ReplayError;
 use spindle_ports::{Db, Publisher};
 use spindle_storage::migrations::{self, MigrationError, MigrationStatus};

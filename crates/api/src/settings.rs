@@ -87,13 +87,27 @@ pub const SECRETS: &[&str] = &[
 /// tokens (`jwt_jwks_url`).
 pub const OPTIONAL_SECRETS: &[&str] = &[JWT_SECRET];
 
-/// How bearer tokens are verified, from the `jwt_*` variables.
-pub fn auth(config: &dyn spindle_ports::Config) -> spindle_auth::AuthSettings {
-    spindle_auth::AuthSettings {
-        secret: config.get(JWT_SECRET),
-        jwks_url: config.get(JWT_JWKS_URL),
-        issuer: config.get(JWT_ISSUER),
-        audiences: config
+/// How bearer tokens are verified: the `jwt_*` variables, each read when a token
+/// needs it.
+pub fn auth(config: &dyn spindle_ports::Config) -> AuthVariables<'_> {
+    AuthVariables(config)
+}
+
+/// The `jwt_*` variables as a [`spindle_auth::AuthSource`].
+pub struct AuthVariables<'a>(&'a dyn spindle_ports::Config);
+
+impl spindle_auth::AuthSource for AuthVariables<'_> {
+    fn secret(&self) -> Option<String> {
+        self.0.get(JWT_SECRET)
+    }
+    fn jwks_url(&self) -> Option<String> {
+        self.0.get(JWT_JWKS_URL)
+    }
+    fn issuer(&self) -> Option<String> {
+        self.0.get(JWT_ISSUER)
+    }
+    fn audiences(&self) -> Vec<String> {
+        self.0
             .get(JWT_AUDIENCE)
             .map(|list| {
                 list.split(',')
@@ -102,6 +116,6 @@ pub fn auth(config: &dyn spindle_ports::Config) -> spindle_auth::AuthSettings {
                     .map(str::to_owned)
                     .collect()
             })
-            .unwrap_or_default(),
+            .unwrap_or_default()
     }
 }

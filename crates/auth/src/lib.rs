@@ -19,7 +19,7 @@ mod keys;
 mod verify;
 
 pub use claims::{sign, Claims};
-pub use verify::{verify_hs256, AuthSettings, Verifier};
+pub use verify::{verify_hs256, AuthSettings, AuthSource, Verifier};
 
 /// Seconds of clock difference tolerated between the issuer and Spindle, for `exp`
 /// and `nbf`.

@@ -14,7 +14,7 @@ use crate::{AuthError, UserId};
 const PROVIDER_ALGORITHMS: &str =
     "the identity provider's tokens must be signed with RS256, ES256 or EdDSA";
 
-/// How tokens are verified, from the `jwt_*` variables.
+/// How tokens are verified, from the `jwt_*` variables, as plain values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthSettings {
     /// `jwt_secret`: the HS256 key.
@@ -27,17 +27,55 @@ pub struct AuthSettings {
     pub audiences: Vec<String>,
 }
 
-impl AuthSettings {
+/// Where a [`Verifier`] reads its settings from, one at a time: a token is checked
+/// with only the settings its algorithm needs (an HS256 token needs the secret
+/// alone), because on Spin every variable read is a host call paid on each request.
+pub trait AuthSource {
+    fn secret(&self) -> Option<String>;
+    fn jwks_url(&self) -> Option<String>;
+    fn issuer(&self) -> Option<String>;
+    fn audiences(&self) -> Vec<String>;
+
     /// Whether any token can be verified at all.
-    pub fn is_configured(&self) -> bool {
-        self.secret.is_some() || self.jwks_url.is_some()
+    fn is_configured(&self) -> bool {
+        self.secret().is_some() || self.jwks_url().is_some()
+    }
+}
+
+impl<T: AuthSource + ?Sized> AuthSource for &T {
+    fn secret(&self) -> Option<String> {
+        (**self).secret()
+    }
+    fn jwks_url(&self) -> Option<String> {
+        (**self).jwks_url()
+    }
+    fn issuer(&self) -> Option<String> {
+        (**self).issuer()
+    }
+    fn audiences(&self) -> Vec<String> {
+        (**self).audiences()
+    }
+}
+
+impl AuthSource for AuthSettings {
+    fn secret(&self) -> Option<String> {
+        self.secret.clone()
+    }
+    fn jwks_url(&self) -> Option<String> {
+        self.jwks_url.clone()
+    }
+    fn issuer(&self) -> Option<String> {
+        self.issuer.clone()
+    }
+    fn audiences(&self) -> Vec<String> {
+        self.audiences.clone()
     }
 }
 
 /// Verifies bearer tokens with the configured secret and the provider's keys, which
 /// it reads through `http` and keeps in `kv`.
 pub struct Verifier<'a> {
-    settings: AuthSettings,
+    settings: Box<dyn AuthSource + 'a>,
     http: &'a dyn HttpClient,
     kv: &'a dyn KeyValue,
 }
@@ -49,12 +87,20 @@ struct Header {
 }
 
 impl<'a> Verifier<'a> {
-    pub fn new(settings: AuthSettings, http: &'a dyn HttpClient, kv: &'a dyn KeyValue) -> Self {
-        Verifier { settings, http, kv }
+    pub fn new(
+        settings: impl AuthSource + 'a,
+        http: &'a dyn HttpClient,
+        kv: &'a dyn KeyValue,
+    ) -> Self {
+        Verifier {
+            settings: Box::new(settings),
+            http,
+            kv,
+        }
     }
 
-    pub fn settings(&self) -> &AuthSettings {
-        &self.settings
+    pub fn settings(&self) -> &dyn AuthSource {
+        self.settings.as_ref()
     }
 
     /// The user of an `Authorization: Bearer <jwt>` header value.
@@ -63,13 +109,14 @@ impl<'a> Verifier<'a> {
         authorization: Option<&str>,
         now_seconds: i64,
     ) -> Result<UserId, AuthError> {
-        if !self.settings.is_configured() {
-            return Err(AuthError::NotConfigured);
-        }
-        let value = authorization.ok_or(AuthError::Missing)?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::Missing)?;
+        let Some(value) = authorization else {
+            return Err(self.refusal(AuthError::Missing));
+        };
+        let Some((scheme, token)) = value.trim().split_once(' ') else {
+            return Err(self.refusal(AuthError::Missing));
+        };
         if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(AuthError::Missing);
+            return Err(self.refusal(AuthError::Missing));
         }
         self.verify(token.trim(), now_seconds)
     }
@@ -78,23 +125,24 @@ impl<'a> Verifier<'a> {
     /// HS256 only with the shared secret, RS256/ES256/EdDSA only with a provider key
     /// pinned to that algorithm, nothing else (`none` included).
     pub fn verify(&self, token: &str, now_seconds: i64) -> Result<UserId, AuthError> {
-        let header = read_header(token)?;
+        let header = read_header(token).map_err(|e| self.refusal(e))?;
         if header.alg == "HS256" {
-            let Some(secret) = &self.settings.secret else {
-                return Err(AuthError::Algorithm(header.alg, PROVIDER_ALGORITHMS));
+            let Some(secret) = self.settings.secret() else {
+                let refused = AuthError::Algorithm(header.alg, PROVIDER_ALGORITHMS);
+                return Err(self.refusal(refused));
             };
             return verify_hs256(token, secret.as_bytes(), now_seconds);
         }
         let Some(alg) = provider_algorithm(&header.alg) else {
-            return Err(AuthError::Algorithm(header.alg, self.accepted()));
+            return Err(self.refusal(AuthError::Algorithm(header.alg, self.accepted())));
         };
-        let Some(url) = &self.settings.jwks_url else {
-            return Err(AuthError::Algorithm(
+        let Some(url) = self.settings.jwks_url() else {
+            return Err(self.refusal(AuthError::Algorithm(
                 header.alg,
                 "this deployment has no identity provider (jwt_jwks_url); tokens must be HS256",
-            ));
+            )));
         };
-        let provider = ProviderKeys::new(url, self.http, self.kv);
+        let provider = ProviderKeys::new(&url, self.http, self.kv);
         let mut keys = provider
             .current(now_seconds)
             .map_err(AuthError::KeysUnavailable)?;
@@ -108,8 +156,18 @@ impl<'a> Verifier<'a> {
         check(token, &key.key, self.provider_validation(alg))?.user(now_seconds)
     }
 
+    /// Why a token is refused: `refused`, unless nothing is configured to verify
+    /// any token, which is the deployment's fault and not the caller's.
+    fn refusal(&self, refused: AuthError) -> AuthError {
+        if self.settings.is_configured() {
+            refused
+        } else {
+            AuthError::NotConfigured
+        }
+    }
+
     fn accepted(&self) -> &'static str {
-        match (&self.settings.secret, &self.settings.jwks_url) {
+        match (self.settings.secret(), self.settings.jwks_url()) {
             (Some(_), Some(_)) => "use RS256, ES256 or EdDSA (identity provider) or HS256",
             (Some(_), None) => "tokens must be HS256",
             _ => PROVIDER_ALGORITHMS,
@@ -118,14 +176,15 @@ impl<'a> Verifier<'a> {
 
     fn provider_validation(&self, alg: Algorithm) -> Validation {
         let mut validation = Validation::new(alg);
-        if let Some(issuer) = &self.settings.issuer {
+        if let Some(issuer) = self.settings.issuer() {
             validation.set_issuer(&[issuer]);
             validation.required_spec_claims.insert("iss".into());
         }
-        if self.settings.audiences.is_empty() {
+        let audiences = self.settings.audiences();
+        if audiences.is_empty() {
             validation.validate_aud = false;
         } else {
-            validation.set_audience(&self.settings.audiences);
+            validation.set_audience(&audiences);
             validation.required_spec_claims.insert("aud".into());
         }
         validation
@@ -289,6 +348,39 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, AuthError::NotConfigured);
         assert!(err.is_unavailable());
+    }
+
+    /// Records which settings were read.
+    struct Recording(std::cell::RefCell<Vec<&'static str>>);
+    impl AuthSource for Recording {
+        fn secret(&self) -> Option<String> {
+            self.0.borrow_mut().push("secret");
+            Some(SECRET.into())
+        }
+        fn jwks_url(&self) -> Option<String> {
+            self.0.borrow_mut().push("jwks_url");
+            None
+        }
+        fn issuer(&self) -> Option<String> {
+            self.0.borrow_mut().push("issuer");
+            None
+        }
+        fn audiences(&self) -> Vec<String> {
+            self.0.borrow_mut().push("audiences");
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn an_hs256_token_reads_the_secret_and_nothing_else() {
+        let read = Recording(Default::default());
+        let v = Verifier::new(&read, &Offline, &Offline);
+        let bearer = format!("Bearer {}", token("alice", Some(NOW + 60), None, SECRET));
+        assert_eq!(
+            v.authenticate(Some(&bearer), NOW).unwrap().as_str(),
+            "alice"
+        );
+        assert_eq!(*read.0.borrow(), ["secret"]);
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn resource_metadata<D: Db, P: Publisher>(
         "bearer_methods_supported": ["header"],
         "resource_name": "Spindle tasks",
     });
-    if let Some(issuer) = &verifier.settings().issuer {
+    if let Some(issuer) = verifier.settings().issuer() {
         document["authorization_servers"] = json!([issuer]);
     }
     let mut response = json_response(StatusCode::OK, &document);
