@@ -96,13 +96,17 @@ fn even_a_null_timestamptz_cannot_be_read() {
 }
 
 #[test]
-fn a_plain_timestamp_is_readable_but_unsupported() {
+fn a_timestamp_in_utc_reads_as_epoch_microseconds() {
     let test_db = TestDb::unmigrated();
     let db = test_db.connect();
 
     assert_eq!(
-        single(&db, "SELECT now()::timestamp", &[]),
-        Ok(Value::Unsupported)
+        single(
+            &db,
+            "SELECT timestamptz '2026-03-01T09:00:00.123456+01:00' AT TIME ZONE 'UTC'",
+            &[]
+        ),
+        Ok(Value::Datetime(1_772_352_000_123_456))
     );
 }
 

@@ -112,10 +112,18 @@ fn to_value(value: pg4::DbValue) -> Value {
         V::Uuid(v) => Value::Uuid(v),
         V::Jsonb(v) => Value::Jsonb(v),
         V::ArrayStr(v) => Value::ArrayStr(v),
-        // Spindle moves instants as epoch microseconds or text and models none of these.
+        V::Datetime((year, month, day, hour, minute, second, nanos)) => {
+            chrono::NaiveDate::from_ymd_opt(year, month.into(), day.into())
+                .and_then(|date| {
+                    date.and_hms_nano_opt(hour.into(), minute.into(), second.into(), nanos)
+                })
+                .map_or(Value::Unsupported, |at| {
+                    Value::Datetime(at.and_utc().timestamp_micros())
+                })
+        }
+        // Spindle models none of these.
         V::Date(_)
         | V::Time(_)
-        | V::Datetime(_)
         | V::Timestamp(_)
         | V::Decimal(_)
         | V::RangeInt32(_)

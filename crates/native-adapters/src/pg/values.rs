@@ -35,10 +35,10 @@ fn read_value(row: &Row, index: usize) -> Result<Value, DbError> {
             get(row, index, Value::ArrayStr)
         }
         // Spin reads both through `NaiveDateTime`; the driver accepts that only for
-        // `timestamp`. Our `Value` has no date-time variant, and Spindle never reads one.
-        Type::TIMESTAMP | Type::TIMESTAMPTZ => {
-            get(row, index, |_: chrono::NaiveDateTime| Value::Unsupported)
-        }
+        // `timestamp`, so a `timestamptz` fails here as it does in Spin.
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => get(row, index, |v: chrono::NaiveDateTime| {
+            Value::Datetime(v.and_utc().timestamp_micros())
+        }),
         // Types Spin can read but Spindle does not model: decoded through Spin's
         // own Rust type so that a value Spin fails on fails here too.
         Type::DATE => get(row, index, |_: chrono::NaiveDate| Value::Unsupported),
@@ -83,6 +83,7 @@ fn timestamptz_guidance(column: &str) -> String {
         "cannot read a timestamptz column in Spin (column {column:?}): Spin's host decodes \
          timestamps as chrono::NaiveDateTime, which the Postgres driver refuses for \
          timestamptz; select it as epoch microseconds \
+         `col AT TIME ZONE 'UTC'` (a timestamp in UTC), as epoch microseconds \
          `(extract(epoch from col)*1000000)::int8` or as text `col::text`"
     )
 }
