@@ -9,6 +9,12 @@
 # Without `spin` on PATH it says so and exits 0. Needs the local Postgres and
 # Redis (as the tests do); installs wrk (Debian package) when it is missing.
 # It creates a database of its own and drops it at the end.
+#
+# The POST is also measured on a baseline build in the same run: tasks-api as
+# it was at BASELINE (default: the last commit before the work on load, when a
+# POST took six round trips), built from git into target/bench-baseline, on a
+# database of its own migrated and seeded the same way by that commit's tools.
+# BASELINE= (empty) skips it; so does a checkout without git history.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,10 +32,13 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 DURATION=${DURATION:-10s}
+BASELINE=${BASELINE-114158c}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 APP_PORT=${APP_PORT:-3900}
 FLOOR_PORT=${FLOOR_PORT:-3901}
+BASE_PORT=${BASE_PORT:-3902}
 DB="spindle_load_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+BASE_DB="${DB}_baseline"
 LIST_USER=lister      # 10 000 tasks: the list, get and the floor's page
 BIG_USER=hoarder      # 100 000 tasks: tags and a search matching every task
 WORK=$(mktemp -d)
@@ -38,7 +47,9 @@ pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    for db in "$DB" "$BASE_DB"; do
+        psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -54,11 +65,10 @@ TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,s
 sed "s#source = \"target/#source = \"$TARGET/#" spin.toml >"$WORK/spin.toml"
 sed "s#source = \"../../target/#source = \"$TARGET/#" bench/floor/spin.toml >"$WORK/floor.toml"
 
-say "database $DB: migrations and seed ($LIST_USER 10 000 tasks, $BIG_USER 100 000)"
-psql -q "$PG/postgres" -c "CREATE DATABASE $DB" >/dev/null
-export SPIN_VARIABLE_DB_URL="$PG/$DB?sslmode=disable"
-"$TARGET/release/spindle-migrate" "$SPIN_VARIABLE_DB_URL" >/dev/null
-psql -q "$PG/$DB" >/dev/null <<SQL
+# seed DB: both users' tasks, 30 % of dated tasks with a reminder, as the app
+# would have written them.
+seed() {
+    psql -q "$PG/$1" >/dev/null <<SQL
 INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, created_at, updated_at)
 SELECT gen_random_uuid(), u.name, 'task ' || g || ' ' || (ARRAY['plan','review','call','write'])[1 + g % 4],
        'a task to do', 1 + g % 4, ARRAY[(ARRAY['work','home','errands','health','finance'])[1 + g % 5]],
@@ -68,12 +78,44 @@ SELECT gen_random_uuid(), u.name, 'task ' || g || ' ' || (ARRAY['plan','review',
 INSERT INTO reminders (id, task_id, user_id, position, minutes_before, fire_at, state, created_at)
 SELECT gen_random_uuid(), id, user_id, 0, 60, due_at - interval '60 minutes', 'pending', now()
   FROM tasks WHERE due_at IS NOT NULL AND random() < 0.3;
--- What the app writes with a task's reminders: a list folds them in by this count.
-UPDATE tasks t SET reminder_count = r.n
-  FROM (SELECT task_id, count(*) AS n FROM reminders GROUP BY task_id) r
- WHERE r.task_id = t.id;
+-- What the app writes with a task's reminders (migration 0010; the baseline
+-- predates it): a list folds them in by this count.
+DO \$\$ BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+                WHERE table_name = 'tasks' AND column_name = 'reminder_count') THEN
+        UPDATE tasks t SET reminder_count = r.n
+          FROM (SELECT task_id, count(*) AS n FROM reminders GROUP BY task_id) r
+         WHERE r.task_id = t.id;
+    END IF;
+END \$\$;
 VACUUM (ANALYZE);
 SQL
+}
+
+say "database $DB: migrations and seed ($LIST_USER 10 000 tasks, $BIG_USER 100 000)"
+psql -q "$PG/postgres" -c "CREATE DATABASE $DB" >/dev/null
+export SPIN_VARIABLE_DB_URL="$PG/$DB?sslmode=disable"
+"$TARGET/release/spindle-migrate" "$SPIN_VARIABLE_DB_URL" >/dev/null
+seed "$DB"
+
+if [ -n "$BASELINE" ] && git rev-parse -q --verify "$BASELINE^{commit}" >/dev/null 2>&1; then
+    say "baseline: tasks-api at $BASELINE (built once into target/bench-baseline)"
+    BASE_SRC="$TARGET/bench-baseline/src-$BASELINE"
+    if [ ! -d "$BASE_SRC" ]; then
+        mkdir -p "$BASE_SRC"
+        git archive "$BASELINE" | tar -x -C "$BASE_SRC"
+    fi
+    (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET/bench-baseline/target" \
+        cargo build -q --target wasm32-wasip2 --release -p tasks-api &&
+        CARGO_TARGET_DIR="$TARGET/bench-baseline/target" cargo build -q --release -p spindle-tools)
+    sed "s#source = \"target/#source = \"$TARGET/bench-baseline/target/#" "$BASE_SRC/spin.toml" >"$WORK/baseline.toml"
+    psql -q "$PG/postgres" -c "CREATE DATABASE $BASE_DB" >/dev/null
+    "$TARGET/bench-baseline/target/release/spindle-migrate" "$PG/$BASE_DB?sslmode=disable" >/dev/null
+    seed "$BASE_DB"
+else
+    BASELINE=""
+    say "no baseline (BASELINE is empty or not a commit here): the POST is compared with the floor only"
+fi
 
 export SPIN_VARIABLE_REDIS_URL=${SPIN_VARIABLE_REDIS_URL:-redis://127.0.0.1:6379}
 export SPIN_VARIABLE_DB_HOST=${SPIN_VARIABLE_DB_HOST:-127.0.0.1:5432}
@@ -104,6 +146,10 @@ serve() {
              ready="http://127.0.0.1:$APP_PORT/api/tags" ;;
         floor) spin up -f "$WORK/floor.toml" --listen "127.0.0.1:$FLOOR_PORT" >>"$WORK/floor.log" 2>&1 &
                ready="http://127.0.0.1:$FLOOR_PORT/floor/hello" ;;
+        baseline) SPIN_VARIABLE_DB_URL="$PG/$BASE_DB?sslmode=disable" \
+                      spin up -f "$WORK/baseline.toml" --listen "127.0.0.1:$BASE_PORT" -c tasks-api \
+                      >>"$WORK/baseline.log" 2>&1 &
+                  ready="http://127.0.0.1:$BASE_PORT/api/tasks" ;;
     esac
     pids+=("$!")
     for _ in $(seq 100); do
@@ -136,15 +182,18 @@ LUA
 
 APP="http://127.0.0.1:$APP_PORT"
 FLOOR="http://127.0.0.1:$FLOOR_PORT/floor"
+BASE="http://127.0.0.1:$BASE_PORT"
+POST_NAME="POST /api/tasks (one reminder, 64 users)"
 # name | url | auth header | extra wrk args | floor it is compared with
 scenarios=(
     "floor: hello|$FLOOR/hello|||"
     "floor: open + SELECT 1|$FLOOR/select1|||"
     "floor: open + first page|$FLOOR/page|||"
+    ${BASELINE:+"baseline: $BASELINE|$BASE/api/tasks||-s $WORK/post.lua|"}
     "GET /api/tasks without a token (401, no SQL)|$APP/api/tasks?limit=50|||floor: hello"
     "GET /api/tasks?limit=50|$APP/api/tasks?limit=50|$LIST_AUTH||floor: open + first page"
     "GET /api/tasks/{missing id}|$APP/api/tasks/00000000-0000-4000-8000-000000000000|$LIST_AUTH||floor: open + SELECT 1"
-    "POST /api/tasks (one reminder, 64 users)|$APP/api/tasks||-s $WORK/post.lua|floor: open + first page"
+    "$POST_NAME|$APP/api/tasks||-s $WORK/post.lua|${BASELINE:+baseline: }${BASELINE:-floor: open + first page}"
     "GET /api/tasks?limit=50 (100 000 tasks)|$APP/api/tasks?limit=50|$BIG_AUTH||floor: open + first page"
     "GET /api/tags (100 000 tasks)|$APP/api/tags|$BIG_AUTH||GET /api/tasks?limit=50 (100 000 tasks)"
     "search q=task (every one of 100 000)|$APP/api/tasks?q=task|$BIG_AUTH||GET /api/tasks?limit=50 (100 000 tasks)"
@@ -159,11 +208,12 @@ to_ms() {
 }
 
 declare -A RPS P99
-for phase in floor app; do
+for phase in floor baseline app; do
   for connections in 16 64; do
     for scenario in "${scenarios[@]}"; do
         IFS='|' read -r name url auth extra _ <<<"$scenario"
-        case "$url" in "$FLOOR"*) [ "$phase" = floor ] || continue ;; *) [ "$phase" = app ] || continue ;; esac
+        case "$url" in "$FLOOR"*) served_by=floor ;; "$BASE"*) served_by=baseline ;; *) served_by=app ;; esac
+        [ "$served_by" = "$phase" ] || continue
         serve "$phase"
         args=(-t2 "-c$connections" "-d$DURATION" --latency)
         [ -n "$auth" ] && args+=(-H "$auth")
