@@ -60,7 +60,7 @@ fn not_found(id: impl std::fmt::Display) -> ApiError {
 }
 
 fn task_response(status: StatusCode, task: &Task) -> Response {
-    let mut response = json(status, &views::task(task));
+    let mut response = json(status, &views::TaskView::new(task));
     if let Ok(etag) = header::HeaderValue::from_str(&views::etag(task)) {
         response.headers_mut().insert(header::ETAG, etag);
     }
@@ -358,14 +358,18 @@ fn list<D: Db, P: Publisher>(
         now: ctx.now(),
     };
     let page = store::list(ctx.db, user.as_str(), &query)?;
-    let items: Vec<Value> = page.tasks.iter().map(views::task).collect();
-    let next = page
-        .next
-        .map(|after| encode_cursor(&after, sort, &fingerprint));
-    Ok(json(
-        StatusCode::OK,
-        &json!({ "items": items, "next_cursor": next }),
-    ))
+    #[derive(serde::Serialize)]
+    struct PageView<'a> {
+        items: Vec<views::TaskView<'a>>,
+        next_cursor: Option<String>,
+    }
+    let body = PageView {
+        items: page.tasks.iter().map(views::TaskView::new).collect(),
+        next_cursor: page
+            .next
+            .map(|after| encode_cursor(&after, sort, &fingerprint)),
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// The words of a search, each matched as a prefix. Only letters and digits
