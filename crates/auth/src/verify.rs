@@ -42,21 +42,6 @@ pub trait AuthSource {
     }
 }
 
-impl<T: AuthSource + ?Sized> AuthSource for &T {
-    fn secret(&self) -> Option<String> {
-        (**self).secret()
-    }
-    fn jwks_url(&self) -> Option<String> {
-        (**self).jwks_url()
-    }
-    fn issuer(&self) -> Option<String> {
-        (**self).issuer()
-    }
-    fn audiences(&self) -> Vec<String> {
-        (**self).audiences()
-    }
-}
-
 impl AuthSource for AuthSettings {
     fn secret(&self) -> Option<String> {
         self.secret.clone()
@@ -109,38 +94,37 @@ impl<'a> Verifier<'a> {
         authorization: Option<&str>,
         now_seconds: i64,
     ) -> Result<UserId, AuthError> {
-        let Some(value) = authorization else {
-            return Err(self.refusal(AuthError::Missing));
-        };
-        let Some((scheme, token)) = value.trim().split_once(' ') else {
-            return Err(self.refusal(AuthError::Missing));
-        };
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(self.refusal(AuthError::Missing));
-        }
-        self.verify(token.trim(), now_seconds)
+        bearer(authorization)
+            .and_then(|token| self.user_of(token, now_seconds))
+            .map_err(|refused| self.refusal(refused))
     }
 
     /// The user of a compact JWT. The algorithm is decided before any key is touched:
     /// HS256 only with the shared secret, RS256/ES256/EdDSA only with a provider key
     /// pinned to that algorithm, nothing else (`none` included).
     pub fn verify(&self, token: &str, now_seconds: i64) -> Result<UserId, AuthError> {
-        let header = read_header(token).map_err(|e| self.refusal(e))?;
+        self.user_of(token, now_seconds)
+            .map_err(|refused| self.refusal(refused))
+    }
+
+    /// [`Verifier::verify`] before [`Verifier::refusal`]: each setting is read only
+    /// when the token's algorithm needs it.
+    fn user_of(&self, token: &str, now_seconds: i64) -> Result<UserId, AuthError> {
+        let header = read_header(token)?;
         if header.alg == "HS256" {
             let Some(secret) = self.settings.secret() else {
-                let refused = AuthError::Algorithm(header.alg, PROVIDER_ALGORITHMS);
-                return Err(self.refusal(refused));
+                return Err(AuthError::Algorithm(header.alg, PROVIDER_ALGORITHMS));
             };
             return verify_hs256(token, secret.as_bytes(), now_seconds);
         }
         let Some(alg) = provider_algorithm(&header.alg) else {
-            return Err(self.refusal(AuthError::Algorithm(header.alg, self.accepted())));
+            return Err(AuthError::Algorithm(header.alg, self.accepted()));
         };
         let Some(url) = self.settings.jwks_url() else {
-            return Err(self.refusal(AuthError::Algorithm(
+            return Err(AuthError::Algorithm(
                 header.alg,
                 "this deployment has no identity provider (jwt_jwks_url); tokens must be HS256",
-            )));
+            ));
         };
         let provider = ProviderKeys::new(&url, self.http, self.kv);
         let mut keys = provider
@@ -157,7 +141,8 @@ impl<'a> Verifier<'a> {
     }
 
     /// Why a token is refused: `refused`, unless nothing is configured to verify
-    /// any token, which is the deployment's fault and not the caller's.
+    /// any token, which is the deployment's fault and not the caller's. Asked only
+    /// on refusal, so an accepted token reads no setting it does not need.
     fn refusal(&self, refused: AuthError) -> AuthError {
         if self.settings.is_configured() {
             refused
@@ -200,6 +185,18 @@ pub fn verify_hs256(token: &str, secret: &[u8], now_seconds: i64) -> Result<User
     }
     let key = DecodingKey::from_secret(secret);
     check(token, &key, Validation::new(Algorithm::HS256))?.user(now_seconds)
+}
+
+/// The token of an `Authorization: Bearer <jwt>` header value.
+fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    let (scheme, token) = authorization
+        .and_then(|value| value.trim().split_once(' '))
+        .ok_or(AuthError::Missing)?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Ok(token.trim())
+    } else {
+        Err(AuthError::Missing)
+    }
 }
 
 fn read_header(token: &str) -> Result<Header, AuthError> {
@@ -351,7 +348,7 @@ mod tests {
     }
 
     /// Records which settings were read.
-    struct Recording(std::cell::RefCell<Vec<&'static str>>);
+    struct Recording(std::rc::Rc<std::cell::RefCell<Vec<&'static str>>>);
     impl AuthSource for Recording {
         fn secret(&self) -> Option<String> {
             self.0.borrow_mut().push("secret");
@@ -373,14 +370,14 @@ mod tests {
 
     #[test]
     fn an_hs256_token_reads_the_secret_and_nothing_else() {
-        let read = Recording(Default::default());
-        let v = Verifier::new(&read, &Offline, &Offline);
+        let read = std::rc::Rc::default();
+        let v = Verifier::new(Recording(std::rc::Rc::clone(&read)), &Offline, &Offline);
         let bearer = format!("Bearer {}", token("alice", Some(NOW + 60), None, SECRET));
         assert_eq!(
             v.authenticate(Some(&bearer), NOW).unwrap().as_str(),
             "alice"
         );
-        assert_eq!(*read.0.borrow(), ["secret"]);
+        assert_eq!(*read.borrow(), ["secret"]);
     }
 
     #[test]
