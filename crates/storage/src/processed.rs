@@ -94,19 +94,12 @@ pub fn failure(
 /// (a replay republishes it) is kept whatever its age, so no consumer ever
 /// applies an event twice because its record was deleted.
 pub fn prune_processed(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
-    db.execute(
-        "DELETE FROM processed_events
-          WHERE (consumer, event_id) IN (
-                SELECT p.consumer, p.event_id FROM processed_events p
-                 WHERE p.processed_at < now() - $1::int8 * interval '1 second'
-                   AND NOT EXISTS (SELECT 1 FROM outbox o
-                                    WHERE o.event_id = p.event_id AND o.delivered_at IS NULL)
-                 ORDER BY p.processed_at
-                 LIMIT $2::int8)",
-        &[
-            Param::Int64(older_than_seconds),
-            Param::Int64(i64::from(limit)),
-        ],
+    prune_settled(
+        db,
+        "processed_events",
+        "processed_at",
+        older_than_seconds,
+        limit,
     )
 }
 
@@ -115,15 +108,37 @@ pub fn prune_processed(db: &impl Db, older_than_seconds: i64, limit: u32) -> Res
 /// dead-lettered: a dead letter's reason is built from them, so they stay
 /// while it may still be written or replayed.
 pub fn prune_failures(db: &impl Db, older_than_seconds: i64, limit: u32) -> Result<u64, DbError> {
+    prune_settled(
+        db,
+        "consumer_failures",
+        "last_failed_at",
+        older_than_seconds,
+        limit,
+    )
+}
+
+/// Deletes up to `limit` rows of `table` (keyed by consumer and event) whose
+/// `written_at` column is older than `older_than_seconds`, oldest first, and
+/// whose event is no longer pending in the outbox. `table` and `written_at`
+/// are this module's constants, never input.
+fn prune_settled(
+    db: &impl Db,
+    table: &str,
+    written_at: &str,
+    older_than_seconds: i64,
+    limit: u32,
+) -> Result<u64, DbError> {
     db.execute(
-        "DELETE FROM consumer_failures
-          WHERE (consumer, event_id) IN (
-                SELECT f.consumer, f.event_id FROM consumer_failures f
-                 WHERE f.last_failed_at < now() - $1::int8 * interval '1 second'
-                   AND NOT EXISTS (SELECT 1 FROM outbox o
-                                    WHERE o.event_id = f.event_id AND o.delivered_at IS NULL)
-                 ORDER BY f.last_failed_at
-                 LIMIT $2::int8)",
+        &format!(
+            "DELETE FROM {table}
+              WHERE (consumer, event_id) IN (
+                    SELECT r.consumer, r.event_id FROM {table} r
+                     WHERE r.{written_at} < now() - $1::int8 * interval '1 second'
+                       AND NOT EXISTS (SELECT 1 FROM outbox o
+                                        WHERE o.event_id = r.event_id AND o.delivered_at IS NULL)
+                     ORDER BY r.{written_at}
+                     LIMIT $2::int8)"
+        ),
         &[
             Param::Int64(older_than_seconds),
             Param::Int64(i64::from(limit)),
