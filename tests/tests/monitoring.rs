@@ -111,13 +111,7 @@ fn metrics_pass_promtool_and_report_every_figure_on_a_fresh_database() {
 fn a_scrape_is_one_statement() {
     let app = App::new();
     let counting = CountingDb::new(&app.conn);
-    let ctx = Ctx {
-        db: &counting,
-        publisher: &app.publisher,
-        clock: &app.clock,
-        config: &app.config,
-        http: &app.http,
-    };
+    let ctx = app.ctx(&counting);
     scrape(&ctx);
     assert_eq!(counting.take().len(), 1);
 }

@@ -9,7 +9,6 @@ mod api_support;
 
 use api_support::App;
 use serde_json::Value;
-use spindle_api::Ctx;
 
 /// The HTTP methods an OpenAPI path item may hold.
 const METHODS: &[&str] = &[
@@ -27,13 +26,7 @@ fn served_document() -> Value {
         .uri("/api/openapi.json")
         .body(Vec::new())
         .expect("a valid request");
-    let ctx = Ctx {
-        db: &app.conn,
-        publisher: &app.publisher,
-        clock: &app.clock,
-        config: &app.config,
-        http: &app.http,
-    };
+    let ctx = app.ctx(&app.conn);
     let response = spindle_api::ops(&ctx, request);
     let body = String::from_utf8_lossy(response.body()).into_owned();
     assert_eq!(

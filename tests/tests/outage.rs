@@ -5,19 +5,12 @@ mod api_support;
 
 use api_support::*;
 use serde_json::Value;
-use spindle_api::Ctx;
 use spindle_native::{PgPool, PooledDb};
 
 /// Sends `GET uri` as alice on a session of `pool`.
 fn get_on(app: &App, pool: &std::sync::Arc<PgPool>, uri: &str) -> Resp {
     let session: PooledDb = pool.session();
-    let ctx = Ctx {
-        db: &session,
-        publisher: &app.publisher,
-        clock: &app.clock,
-        config: &app.config,
-        http: &app.http,
-    };
+    let ctx = app.ctx(&session);
     let req = app
         .request("GET", uri, Some("alice"), None)
         .body(Vec::new())

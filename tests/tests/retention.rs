@@ -6,21 +6,12 @@ mod reminders_support;
 
 use std::sync::Barrier;
 
-use reminders_support::{Env, USER};
+use reminders_support::{count, Env, USER};
 use spindle_native::testing::TestDb;
 use spindle_native::PgDb;
 use spindle_ports::{Db, Param};
 use spindle_reminders::retention::{self, RetentionReport, RetentionSettings};
 use spindle_reminders::tick;
-
-fn count(db: &PgDb, sql: &str) -> i64 {
-    db.query(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .first()
-        .expect("a row")
-        .i64("n")
-        .expect("a count n")
-}
 
 fn exec(db: &PgDb, sql: &str) {
     db.execute(sql, &[])

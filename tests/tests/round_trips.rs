@@ -6,7 +6,6 @@ mod api_support;
 
 use api_support::*;
 use serde_json::json;
-use spindle_api::Ctx;
 use spindle_native::testing::CountingDb;
 
 fn statements_of(
@@ -17,13 +16,7 @@ fn statements_of(
     key: Option<&str>,
 ) -> (u16, Vec<String>) {
     let counting = CountingDb::new(&app.conn);
-    let ctx = Ctx {
-        db: &counting,
-        publisher: &app.publisher,
-        clock: &app.clock,
-        config: &app.config,
-        http: &app.http,
-    };
+    let ctx = app.ctx(&counting);
     let mut builder = app.request(method, uri, Some("alice"), body);
     if let Some(key) = key {
         builder = builder.header("idempotency-key", key);

@@ -6,21 +6,12 @@ mod reminders_support;
 
 use std::time::Duration;
 
-use reminders_support::{Env, USER};
+use reminders_support::{count, Env, USER};
 use spindle_native::testing::TestDb;
 use spindle_native::MapConfig;
 use spindle_ports::Db;
 use spindle_reminders::runner::{self, Outcome, RunError};
 use spindle_storage::migrations::{self, MigrationStatus, MIGRATIONS};
-
-fn count(db: &impl Db, sql: &str) -> i64 {
-    db.query(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .first()
-        .expect("a row")
-        .i64("n")
-        .expect("a count n")
-}
 
 /// The variables the component gets, on the test's own reminders channel.
 fn config(env: &Env) -> MapConfig {

@@ -94,9 +94,9 @@ impl App {
         Verifier::new(settings::auth(&self.config), &self.http, &self.kv)
     }
 
-    pub fn ctx<'a>(&'a self, conn: &'a PgDb) -> Ctx<'a, PgDb, RedisPublisher> {
+    pub fn ctx<'a, D: Db>(&'a self, db: &'a D) -> Ctx<'a, D, RedisPublisher> {
         Ctx {
-            db: conn,
+            db,
             publisher: &self.publisher,
             clock: &self.clock,
             config: &self.config,

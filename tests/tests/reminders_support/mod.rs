@@ -175,13 +175,7 @@ impl Env {
     }
 
     pub fn count(&self, sql: &str) -> i64 {
-        self.conn
-            .query(sql, &[])
-            .expect("a count")
-            .first()
-            .expect("a row")
-            .i64("n")
-            .expect("an integer n")
+        count(&self.conn, sql)
     }
 
     pub fn delivery_state(&self) -> (String, i64, Option<String>) {
@@ -229,4 +223,14 @@ pub fn signature_valid(received: &Received, secret: &str) -> bool {
 
 pub fn receiver() -> Receiver {
     Receiver::start()
+}
+
+/// The count `sql` selects as `n`, on `db`.
+pub fn count(db: &impl Db, sql: &str) -> i64 {
+    db.query(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .first()
+        .expect("a row")
+        .i64("n")
+        .expect("a count n")
 }
