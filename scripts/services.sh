@@ -13,37 +13,9 @@ PG_PORT=5432
 REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
 
-export DEBIAN_FRONTEND=noninteractive
-
-say() { printf 'services: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo -n)
-    fi
-fi
-as_root() {
-    if [ "$(id -u)" -eq 0 ] || [ "${#SUDO[@]}" -gt 0 ]; then
-        "${SUDO[@]}" "$@"
-    else
-        die "'$*' needs root; run it as root or install sudo"
-    fi
-}
-
-APT_UPDATED=0
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 ||
-        die "apt-get not found: install $* with this system's package manager"
-    if [ "$APT_UPDATED" -eq 0 ]; then
-        say "apt-get update"
-        as_root apt-get update -qq >/dev/null
-        APT_UPDATED=1
-    fi
-    say "installing $*"
-    as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+SAY_AS=services
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 # --- Rust target ------------------------------------------------------------
 ensure_wasm_target() {

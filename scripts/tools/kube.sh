@@ -22,32 +22,15 @@ VENV=$TOOLS/venv
 BIN=$TOOLS/bin
 STAMP=$VENV/.spindle-kube-tools
 
-export DEBIAN_FRONTEND=noninteractive
-
-say() { printf 'kube tools: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo -n)
-fi
-as_root() {
-    if [ "$(id -u)" -eq 0 ] || [ "${#SUDO[@]}" -gt 0 ]; then
-        "${SUDO[@]}" "$@"
-    else
-        die "'$*' needs root; run it as root or install sudo"
-    fi
-}
+SAY_AS="kube tools"
+# shellcheck source=../lib/apt.sh
+source scripts/lib/apt.sh
 
 # python3 -m venv needs ensurepip, which Debian ships apart (python3-venv).
 ensure_python_venv() {
     command -v python3 >/dev/null 2>&1 || die "python3 not found: install it (apt-get install python3)"
     if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-        command -v apt-get >/dev/null 2>&1 ||
-            die "python3 has no venv module: install python3-venv with this system's package manager"
-        say "installing python3-venv"
-        as_root apt-get update -qq >/dev/null
-        as_root apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+        apt_install python3-venv
     fi
 }
 
