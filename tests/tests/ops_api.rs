@@ -5,7 +5,7 @@ mod api_support;
 use api_support::{App, ADMIN};
 use spindle_native::testing::TestDb;
 use spindle_ports::{Db, Param};
-use spindle_storage::migrations::{migrate, MigrationError, MIGRATIONS};
+use spindle_storage::migrations::{migrate, routines, MigrationError, MIGRATIONS};
 
 fn admin_post(app: &App, conn: &spindle_native::PgDb, uri: &str, token: &str) -> api_support::Resp {
     let req = http::Request::post(uri).header("authorization", format!("Bearer {token}"));
@@ -47,7 +47,7 @@ fn readyz_is_503_with_the_reason_until_migrations_are_applied() {
     assert_eq!(migrated.status, 200, "{:?}", migrated.body);
     assert_eq!(
         migrated.body["applied"].as_array().unwrap().len(),
-        MIGRATIONS.len()
+        MIGRATIONS.len() + routines().len()
     );
     assert_eq!(get(&app, &conn, "/readyz").status, 200);
     let again = admin_post(&app, &conn, "/admin/migrate", ADMIN);
@@ -79,7 +79,7 @@ fn two_concurrent_migrations_apply_each_file_once() {
         .iter()
         .map(|r| r.as_ref().expect("a migration").applied.len())
         .sum();
-    assert_eq!(applied, MIGRATIONS.len());
+    assert_eq!(applied, MIGRATIONS.len() + routines().len());
 }
 
 #[test]
@@ -102,6 +102,37 @@ fn a_changed_applied_migration_is_refused_with_a_clear_error() {
         .unwrap()
         .contains("0001_tasks.sql"));
     assert_eq!(get(&app, &app.conn, "/readyz").status, 503);
+}
+
+#[test]
+fn a_routine_of_another_build_makes_readyz_wait_and_migrate_recreates_it() {
+    let app = App::new();
+    let task = app.create("alice", serde_json::json!({ "title": "Water plants" }));
+    // As an older build left it: gone, or recorded with other text.
+    app.conn_execute("DROP FUNCTION task_by_id");
+    app.conn_execute("UPDATE schema_routines SET checksum = 'older' WHERE name = 'task_by_id'");
+    let ready = get(&app, &app.conn, "/readyz");
+    assert_eq!(ready.status, 503);
+    assert!(
+        ready.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("routine task_by_id"),
+        "{:?}",
+        ready.body
+    );
+
+    let migrated = admin_post(&app, &app.conn, "/admin/migrate", ADMIN);
+    assert_eq!(migrated.status, 200, "{:?}", migrated.body);
+    assert_eq!(
+        migrated.body["applied"],
+        serde_json::json!(["routine task_by_id"])
+    );
+    assert_eq!(get(&app, &app.conn, "/readyz").status, 200);
+    let id = task["id"].as_str().unwrap();
+    let read = app.get("alice", &format!("/api/tasks/{id}"));
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["title"], "Water plants");
 }
 
 #[test]

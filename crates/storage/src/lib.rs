@@ -2,8 +2,13 @@
 //! [`spindle_ports::Db`] port so the same statements run in Spin and in tests.
 //!
 //! Spin's Postgres interface cannot read or bind `timestamptz`, so every instant
-//! crosses as epoch microseconds: bound through `ts_from_us($n)` and read through
-//! `us_from_ts(column)` (SQL functions defined by the first migration).
+//! is bound as epoch microseconds through `ts_from_us($n)` (a SQL function of
+//! the first migration) and read as `column AT TIME ZONE 'UTC'` (a `timestamp`)
+//! or as `us_from_ts(column)`.
+//!
+//! The hottest statements are also kept in the database as functions (a
+//! [`migrations::Routine`]), which Postgres plans once per connection instead
+//! of on every request; their text stays here, beside their table's other SQL.
 
 pub mod audit;
 pub mod channels;

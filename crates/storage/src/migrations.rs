@@ -1,6 +1,9 @@
 //! The migration runner: numbered SQL files embedded at build time, applied in
 //! order inside one transaction under an advisory lock, each recorded with a
-//! checksum so an edited, already-applied file is refused.
+//! checksum so an edited, already-applied file is refused. Then the routines:
+//! hot statements kept in the database as functions (see [`Routine`]), written
+//! next to the rest of their table's SQL and (re)created whenever their text
+//! changes.
 
 use sha2::{Digest, Sha256};
 use spindle_ports::{Db, DbError, Param};
@@ -15,9 +18,15 @@ pub struct Migration {
 
 impl Migration {
     pub fn checksum(&self) -> String {
-        let digest = Sha256::digest(self.sql.as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex_digest(self.sql)
     }
+}
+
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every migration, in order. Adding a file means adding a line here.
@@ -84,6 +93,60 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// A statement kept in the database as a PL/pgSQL function. Spin's host
+/// prepares every statement afresh, so Postgres parses and plans it on every
+/// request (more than half of a get-by-id's time in Postgres); the statement a
+/// function runs is planned once per connection, and Spin's pool keeps its
+/// connections (its recycle does not discard plans). Plans are generic, so the
+/// body must be one whose plan does not depend on the values (no `LIKE $1`),
+/// and a parameter such as a `LIMIT` does not push Postgres back to planning
+/// every call.
+#[derive(Debug, Clone)]
+pub struct Routine {
+    pub name: &'static str,
+    /// The argument types, in the order of the body's `$n`: `uuid, text`.
+    pub args: String,
+    /// What `RETURN QUERY` returns: `TABLE (seq int8)`.
+    pub returns: String,
+    /// Whether the body writes; a reading routine is `STABLE`.
+    pub writes: bool,
+    /// One statement that returns rows, its arguments as `$1`, `$2`, ….
+    pub body: String,
+}
+
+impl Routine {
+    /// The `CREATE FUNCTION` statement. Column names in the body win over the
+    /// names of the `RETURNS TABLE` columns (`use_column`), so the body reads
+    /// exactly as it would as a plain statement.
+    pub fn definition(&self) -> String {
+        let volatility = if self.writes { "VOLATILE" } else { "STABLE" };
+        format!(
+            "CREATE FUNCTION {name}({args}) RETURNS {returns}
+                LANGUAGE plpgsql {volatility}
+                SET plan_cache_mode = force_generic_plan
+             AS $routine$
+             #variable_conflict use_column
+             BEGIN
+                RETURN QUERY {body};
+             END
+             $routine$",
+            name = self.name,
+            args = self.args,
+            returns = self.returns,
+            body = self.body,
+        )
+    }
+
+    fn checksum(&self) -> String {
+        hex_digest(&self.definition())
+    }
+}
+
+/// Every routine of this build.
+pub fn routines() -> Vec<Routine> {
+    crate::tasks::routines()
+}
+
 /// Any number, as long as it stays the same: every caller of `migrate` waits on it.
 const LOCK_KEY: i64 = 0x0053_5049_4e44_4c45; // "SPINDLE"
 
@@ -123,6 +186,12 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at  timestamptz NOT NULL DEFAULT now()
 )";
 
+const CREATE_ROUTINES_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_routines (
+    name        text        PRIMARY KEY,
+    checksum    text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+)";
+
 /// Applies every pending migration. Safe to call from several replicas at once:
 /// the second waits for the first, then finds nothing to do.
 pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
@@ -160,22 +229,69 @@ pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
             )?;
             report.applied.push(migration.name.to_owned());
         }
+        db.execute(CREATE_ROUTINES_TABLE, &[])?;
+        let installed = installed_routines(db)?;
+        for routine in routines() {
+            let name = format!("routine {}", routine.name);
+            if installed.contains(&(routine.name.to_owned(), routine.checksum())) {
+                report.already_applied.push(name);
+                continue;
+            }
+            // Dropped first: CREATE OR REPLACE cannot change what a function
+            // returns, and with other argument types it would add an overload.
+            let drop = format!("DROP FUNCTION IF EXISTS {}", routine.name);
+            for statement in [drop, routine.definition()] {
+                db.execute(&statement, &[])
+                    .map_err(|source| MigrationError::Failed {
+                        name: name.clone(),
+                        source,
+                    })?;
+            }
+            db.execute(
+                "INSERT INTO schema_routines (name, checksum) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, created_at = now()",
+                &[
+                    Param::Str(routine.name.to_owned()),
+                    Param::Str(routine.checksum()),
+                ],
+            )?;
+            report.applied.push(name);
+        }
         Ok(report)
     })
+}
+
+fn installed_routines(db: &impl Db) -> Result<Vec<(String, String)>, DbError> {
+    let rows = db.query("SELECT name, checksum FROM schema_routines", &[])?;
+    rows.iter()
+        .map(|row| Ok((row.str("name")?, row.str("checksum")?)))
+        .collect()
 }
 
 /// Compares the database with this build without changing anything.
 pub fn status(db: &impl Db) -> Result<MigrationStatus, DbError> {
     let exists = db.query(
-        "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+        "SELECT to_regclass('schema_migrations') IS NOT NULL AS migrations,
+                to_regclass('schema_routines') IS NOT NULL AS routines",
         &[],
     )?;
-    let present = exists
-        .first()
-        .map(|r| r.bool("present"))
-        .transpose()?
-        .unwrap_or(false);
-    let applied = if present { applied(db)? } else { Vec::new() };
+    let present = |table: &str| -> Result<bool, DbError> {
+        Ok(exists
+            .first()
+            .map(|r| r.bool(table))
+            .transpose()?
+            .unwrap_or(false))
+    };
+    let applied = if present("migrations")? {
+        applied(db)?
+    } else {
+        Vec::new()
+    };
+    let installed = if present("routines")? {
+        installed_routines(db)?
+    } else {
+        Vec::new()
+    };
     let mut pending = Vec::new();
     for migration in MIGRATIONS {
         match applied.iter().find(|(v, _)| *v == migration.version) {
@@ -184,6 +300,11 @@ pub fn status(db: &impl Db) -> Result<MigrationStatus, DbError> {
             }
             Some(_) => {}
             None => pending.push(migration.name.to_owned()),
+        }
+    }
+    for routine in routines() {
+        if !installed.contains(&(routine.name.to_owned(), routine.checksum())) {
+            pending.push(format!("routine {}", routine.name));
         }
     }
     Ok(if pending.is_empty() {

@@ -74,6 +74,9 @@ pub(crate) fn append_cte(source: &str, user: &str, first: usize) -> String {
     )
 }
 
+/// The types of [`event_params`], in order.
+pub(crate) const EVENT_ARGS: &str = "uuid, text, text, jsonb, int8";
+
 /// The parameters of [`append_cte`], in order.
 pub(crate) fn event_params(event: &NewEvent<'_>) -> Result<Vec<Param>, DbError> {
     let body =

@@ -7,6 +7,7 @@ use spindle_domain::{
 use spindle_ports::{Db, DbError, Param, Row, Rows};
 use uuid::Uuid;
 
+use crate::migrations::Routine;
 use crate::outbox::{self, NewEvent};
 
 /// Every column of a task, its reminders folded in as JSON. Instants are read as
@@ -27,6 +28,55 @@ const COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.ta
                 'id', r.id, 'minutes_before', r.minutes_before, 'at', r.at AT TIME ZONE 'UTC',
                 'fire_at', r.fire_at AT TIME ZONE 'UTC', 'state', r.state) ORDER BY r.position)::text
        FROM reminders r WHERE r.task_id = t.id) END AS reminders";
+
+/// The types of [`COLUMNS`], for a routine that returns them.
+const COLUMN_TYPES: &str = "id uuid, user_id text, title text, description text, priority int4,
+    tags text[], status text, completed_at timestamp, due_at timestamp, timezone text,
+    recurrence text, recurrence_mode text, series_id uuid, series_start timestamp,
+    occurrence int4, version int8, created_at timestamp, updated_at timestamp, reminders text";
+
+/// The statements every client sends most, kept as functions so that Postgres
+/// plans them once per connection (see [`Routine`]): reading a task, the
+/// default list (by due date, any status), and creating a task with its event.
+pub(crate) fn routines() -> Vec<Routine> {
+    vec![
+        Routine {
+            name: "task_by_id",
+            args: "uuid, text".to_owned(),
+            returns: format!("TABLE ({COLUMN_TYPES})"),
+            writes: false,
+            body: format!("SELECT {COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2"),
+        },
+        Routine {
+            name: "task_page_by_due",
+            args: "text, text, int8, uuid, int8".to_owned(),
+            returns: format!("TABLE ({COLUMN_TYPES})"),
+            writes: false,
+            body: format!("SELECT {COLUMNS} FROM tasks t {PAGE_BY_DUE}"),
+        },
+        Routine {
+            name: "task_create",
+            args: format!("{WRITE_ARGS}, {}", outbox::EVENT_ARGS),
+            returns: "TABLE (seq int8)".to_owned(),
+            writes: true,
+            body: insert_sql(true),
+        },
+    ]
+}
+
+/// A page of the user's tasks ($1) by due date (no date last), then id, whose
+/// status is $2 (any when null), after the task $4 due at $3 (epoch
+/// microseconds; null: no date) or from the start when $4 is null, $5 of them.
+/// The cursor is one row comparison that the `(user_id, due, id)` index
+/// starts from, first page included, so one plan serves every page.
+const PAGE_BY_DUE: &str = "
+    WHERE t.user_id = $1 AND ($2::text IS NULL OR t.status = $2)
+      AND (coalesce(t.due_at, 'infinity'::timestamptz), t.id)
+        > (CASE WHEN $4::uuid IS NULL THEN '-infinity'::timestamptz
+                ELSE coalesce(ts_from_us($3), 'infinity'::timestamptz) END,
+           coalesce($4, '00000000-0000-0000-0000-000000000000'::uuid))
+    ORDER BY coalesce(t.due_at, 'infinity'::timestamptz), t.id
+    LIMIT $5";
 
 /// Writes the reminder rows of a task from a JSON array (when `$3` is true):
 /// rows not in the array go, new ones are inserted, kept ones (same id) move to
@@ -132,47 +182,62 @@ fn insert_row(
     event: Option<&NewEvent<'_>>,
 ) -> Result<Rows, DbError> {
     let mut params = write_params(task, !task.reminders.is_empty(), now);
-    let (lock, from, appended, result) = match event {
+    match event {
         Some(event) => {
-            let first = params.len() + 1;
             params.extend(outbox::event_params(event)?);
-            (
-                format!("{},", outbox::lock_cte("$2")),
-                "FROM serialise",
-                format!(", {}", outbox::append_cte("task", "$2", first)),
-                "SELECT seq FROM appended",
+            let args: Vec<String> = (1..=params.len()).map(|n| format!("${n}")).collect();
+            db.query(
+                &format!("SELECT seq FROM task_create({})", args.join(", ")),
+                &params,
             )
         }
-        None => (
+        None => db.query(&insert_sql(false), &params),
+    }
+}
+
+/// The statement of [`insert_row`]: [`write_params`], then, with an event, the
+/// outbox lock before anything is written and [`outbox::event_params`].
+fn insert_sql(with_event: bool) -> String {
+    let (lock, from, appended, result) = if with_event {
+        let first = WRITE_ARGS.split(',').count() + 1;
+        (
+            format!("{},", outbox::lock_cte("$2")),
+            "FROM serialise",
+            format!(", {}", outbox::append_cte("task", "$2", first)),
+            "SELECT seq FROM appended",
+        )
+    } else {
+        (
             String::new(),
             "",
             String::new(),
             "SELECT 1 AS created FROM task",
-        ),
+        )
     };
-    db.query(
-        &format!(
-            "WITH {lock}
-             task AS (
-                INSERT INTO tasks (id, user_id, title, description, priority, tags, status, due_at, timezone,
-                                   recurrence, series_id, recurrence_mode, series_start, occurrence, version,
-                                   reminder_count, created_at, updated_at)
-                SELECT $1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, $14, ts_from_us($15),
-                       $16, 1, jsonb_array_length($5::jsonb), ts_from_us($4), ts_from_us($4)
-                {from}
-                ON CONFLICT (series_id, occurrence) DO NOTHING
-                RETURNING id),
-             {REPLACE_REMINDERS}
-             {appended}
-             {result}"
-        ),
-        &params,
+    format!(
+        "WITH {lock}
+         task AS (
+            INSERT INTO tasks (id, user_id, title, description, priority, tags, status, due_at, timezone,
+                               recurrence, series_id, recurrence_mode, series_start, occurrence, version,
+                               reminder_count, created_at, updated_at)
+            SELECT $1, $2, $6, $7, $8, $9, 'open', ts_from_us($10), $11, $12, $13, $14, ts_from_us($15),
+                   $16, 1, jsonb_array_length($5::jsonb), ts_from_us($4), ts_from_us($4)
+            {from}
+            ON CONFLICT (series_id, occurrence) DO NOTHING
+            RETURNING id),
+         {REPLACE_REMINDERS}
+         {appended}
+         {result}"
     )
 }
 
 /// The user's task, or `None` when it does not exist or belongs to someone else.
 pub fn get(db: &impl Db, user_id: &str, id: Uuid) -> Result<Option<Task>, DbError> {
-    fetch_one(db, user_id, id, "")
+    let rows = db.query(
+        "SELECT * FROM task_by_id($1, $2)",
+        &[Param::Uuid(id.to_string()), Param::Str(user_id.to_owned())],
+    )?;
+    rows.first().map(|row| task_from_row(&row)).transpose()
 }
 
 /// Like [`get`], and locks the row until the transaction ends, so concurrent
@@ -300,6 +365,10 @@ pub fn delete(db: &impl Db, user_id: &str, id: Uuid) -> Result<bool, DbError> {
     )?;
     Ok(deleted > 0)
 }
+
+/// The types of [`write_params`], in order.
+const WRITE_ARGS: &str =
+    "uuid, text, bool, int8, jsonb, text, text, int4, text[], int8, text, text, uuid, text, int8, int4";
 
 /// The parameters of a task write, numbered as `insert` and `update` use them:
 /// $1 id, $2 user, $3 whether to rewrite reminders, $4 now, $5 reminders, then
@@ -519,6 +588,52 @@ pub struct ListQuery {
     pub now: Instant,
 }
 
+impl ListQuery {
+    /// The cursor of a query that filters by status only and sorts by due date
+    /// ascending (`Some(None)` for a first page), or `None` for any other.
+    fn plain_by_due(&self) -> Option<Option<(Option<i64>, Uuid)>> {
+        // Every field named, so that a new filter cannot slip past this check.
+        let ListQuery {
+            words,
+            status: _,
+            priorities,
+            all_tags,
+            any_tags,
+            due_before,
+            due_after,
+            overdue,
+            has_due,
+            recurring,
+            series_id,
+            sort,
+            limit: _,
+            after,
+            now: _,
+        } = self;
+        let unfiltered = words.is_empty()
+            && priorities.is_empty()
+            && all_tags.is_empty()
+            && any_tags.is_empty()
+            && due_before.is_none()
+            && due_after.is_none()
+            && overdue.is_none()
+            && has_due.is_none()
+            && recurring.is_none()
+            && series_id.is_none();
+        let by_due = *sort
+            == Sort {
+                field: SortField::DueAt,
+                descending: false,
+            };
+        match after {
+            _ if !(unfiltered && by_due) => None,
+            None => Some(None),
+            Some(After::Due(due, id)) => Some(Some((*due, *id))),
+            Some(_) => None,
+        }
+    }
+}
+
 /// One page of tasks and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -548,6 +663,9 @@ pub const RANKED_CANDIDATES: usize = 500;
 /// tasks added or removed meanwhile never shift a page, and no rows are skipped
 /// over with OFFSET.
 pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError> {
+    if let Some(after) = q.plain_by_due() {
+        return page_by_due(db, user_id, q, after);
+    }
     let mut p = Params(Vec::new());
     let user = p.push(Param::Str(user_id.to_owned()));
     let mut filters = vec![format!("t.user_id = {user}")];
@@ -729,6 +847,45 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
         tasks.push(task);
     }
     let next = if rows.len() > q.limit { last_key } else { None };
+    Ok(Page { tasks, next })
+}
+
+/// [`list`] of a query with no filter but the status, by due date ascending:
+/// what a client shows first, run by the `task_page_by_due` routine.
+fn page_by_due(
+    db: &impl Db,
+    user_id: &str,
+    q: &ListQuery,
+    after: Option<(Option<i64>, Uuid)>,
+) -> Result<Page, DbError> {
+    let status = match q.status {
+        StatusFilter::Open => Param::Str("open".to_owned()),
+        StatusFilter::Completed => Param::Str("completed".to_owned()),
+        StatusFilter::All => Param::Null,
+    };
+    let (due, id) = after.map_or((Param::Null, Param::Null), |(due, id)| {
+        (
+            due.map_or(Param::Null, Param::Int64),
+            Param::Uuid(id.to_string()),
+        )
+    });
+    let limit = Param::Int64(i64::try_from(q.limit).unwrap_or(100) + 1);
+    let rows = db.query(
+        "SELECT * FROM task_page_by_due($1, $2, $3, $4, $5)",
+        &[Param::Str(user_id.to_owned()), status, due, id, limit],
+    )?;
+    let tasks = rows
+        .iter()
+        .take(q.limit)
+        .map(|row| task_from_row(&row))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = (rows.len() > q.limit)
+        .then(|| {
+            tasks
+                .last()
+                .map(|t| After::Due(t.due_at.map(Instant::micros), t.id))
+        })
+        .flatten();
     Ok(Page { tasks, next })
 }
 
