@@ -5,6 +5,9 @@
 # on one database, printed as a table with ratios to the floor.
 #
 #   bash bench/spin-load.sh            # DURATION=10s per scenario by default
+#   CONNECTIONS=64 ONLY='first page|limit=50' DURATION=5s bash bench/spin-load.sh
+#                                      # a quick run: some connection counts, and
+#                                      # the scenarios whose name matches ONLY
 #
 # Without `spin` on PATH it says so and exits 0. Needs the local Postgres and
 # Redis (as the tests do); installs wrk (Debian package) when it is missing.
@@ -33,6 +36,8 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-16 64}
+ONLY=${ONLY:-}
 BASELINE=${BASELINE-114158c}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 APP_PORT=${APP_PORT:-3900}
@@ -216,8 +221,16 @@ to_ms() {
 }
 
 declare -A RPS P99
+if [ -n "$ONLY" ]; then
+    kept=()
+    for scenario in "${scenarios[@]}"; do
+        if [[ "${scenario%%|*}" =~ $ONLY ]]; then kept+=("$scenario"); fi
+    done
+    scenarios=("${kept[@]}")
+fi
+
 for phase in floor baseline app; do
-  for connections in 16 64; do
+  for connections in $CONNECTIONS; do
     for scenario in "${scenarios[@]}"; do
         IFS='|' read -r name url auth extra _ <<<"$scenario"
         case "$url" in "$FLOOR"*) served_by=floor ;; "$BASE"*) served_by=baseline ;; *) served_by=app ;; esac
@@ -243,7 +256,7 @@ echo "Spin $(spin --version | awk '{print $2}'), wrk -t2, $DURATION per run, $(n
 echo
 echo "| what | c | req/s | p99 ms | compared with | req/s ratio | p99 ratio |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-for connections in 16 64; do
+for connections in $CONNECTIONS; do
     for scenario in "${scenarios[@]}"; do
         IFS='|' read -r name _ _ _ base <<<"$scenario"
         rps=${RPS["$name/$connections"]:-0}

@@ -18,7 +18,7 @@ use spindle_native::testing::{CountingDb, Receiver, Reply, TestDb};
 use spindle_native::{MapConfig, PgDb, RedisPublisher};
 use spindle_ports::{Db, Param};
 use spindle_reminders::settings::REMINDERS_CHANNEL_VARIABLE;
-use spindle_storage::migrations::MIGRATIONS;
+use spindle_storage::migrations::{routines, MIGRATIONS};
 
 /// One scrape: the text, and each sample by its series as written
 /// (`spindle_tasks{status="open"}`).
@@ -420,7 +420,7 @@ fn a_database_behind_the_build_reports_its_pending_migrations() {
     tools_support::promtool_check_metrics(&s.text);
     assert_eq!(
         s.value("spindle_migrations_pending"),
-        MIGRATIONS.len() as f64
+        (MIGRATIONS.len() + routines().len()) as f64
     );
 
     app.conn
@@ -432,6 +432,9 @@ fn a_database_behind_the_build_reports_its_pending_migrations() {
     let s = scrape_app(&app);
     assert_eq!(s.value("spindle_migrations_pending"), 1.0);
     assert_eq!(s.value(r#"spindle_tasks{status="open"}"#), 0.0);
+
+    app.conn_execute("UPDATE schema_routines SET checksum = 'older' WHERE name = 'task_create'");
+    assert_eq!(scrape_app(&app).value("spindle_migrations_pending"), 2.0);
 }
 
 // The manifests in monitoring/: alert rules, their unit tests, the dashboard.

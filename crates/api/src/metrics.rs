@@ -42,7 +42,7 @@ pub fn serve<D: Db, P: Publisher>(ctx: &Ctx<'_, D, P>) -> Result<Response, ApiEr
 
 const MIGRATIONS_PENDING: (&str, &str) = (
     "spindle_migrations_pending",
-    "Migrations of the running build not applied to the database (POST /admin/migrate applies them).",
+    "Migrations and routines of the running build not applied to the database (POST /admin/migrate applies them).",
 );
 
 fn render(f: &Figures) -> String {

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use spindle_ports::{Db, DbError, Param};
 
-use crate::migrations::MIGRATIONS;
+use crate::migrations::{routines_pending, MIGRATIONS};
 
 /// How far back "recent" deliveries and missed reminders reach.
 pub const RECENT_SECONDS: i64 = 3600;
@@ -111,7 +111,9 @@ pub fn figures(db: &impl Db, now_micros: i64, channels: &[&str]) -> Result<Figur
                FROM unnest($4::text[]) AS k(kind)) AS channels_disabled,
             -- The tick stamps its heartbeat with the database's clock too.
             (SELECT extract(epoch FROM now() - last_tick_at)::float8 FROM tick_heartbeat) AS tick_age_seconds,
-            (SELECT coalesce(jsonb_agg(version), '[]') FROM schema_migrations) AS migrations_applied
+            (SELECT coalesce(jsonb_agg(version), '[]') FROM schema_migrations) AS migrations_applied,
+            (SELECT coalesce(jsonb_agg(jsonb_build_array(name, checksum)), '[]')
+               FROM schema_routines) AS routines_installed
            FROM clock",
         &[
             Param::Int64(now_micros),
@@ -125,6 +127,8 @@ pub fn figures(db: &impl Db, now_micros: i64, channels: &[&str]) -> Result<Figur
         .first()
         .ok_or_else(|| DbError::Decode("the metrics query returned no row".into()))?;
     let applied: Vec<i32> = parse_json(&row.json("migrations_applied")?, "migrations_applied")?;
+    let routines: Vec<(String, String)> =
+        parse_json(&row.json("routines_installed")?, "routines_installed")?;
     Ok(Figures {
         tasks_open: row.i64("tasks_open")?,
         tasks_completed: row.i64("tasks_completed")?,
@@ -144,7 +148,8 @@ pub fn figures(db: &impl Db, now_micros: i64, channels: &[&str]) -> Result<Figur
         migrations_pending: MIGRATIONS
             .iter()
             .filter(|m| !applied.contains(&m.version))
-            .count(),
+            .count()
+            + routines_pending(&routines).len(),
     })
 }
 

@@ -261,6 +261,16 @@ pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
     })
 }
 
+/// The routines of this build that are missing from `installed` (name and
+/// checksum, as in `schema_routines`) or differ from it, as `routine <name>`.
+pub(crate) fn routines_pending(installed: &[(String, String)]) -> Vec<String> {
+    routines()
+        .into_iter()
+        .filter(|r| !installed.contains(&(r.name.to_owned(), r.checksum())))
+        .map(|r| format!("routine {}", r.name))
+        .collect()
+}
+
 fn installed_routines(db: &impl Db) -> Result<Vec<(String, String)>, DbError> {
     let rows = db.query("SELECT name, checksum FROM schema_routines", &[])?;
     rows.iter()
@@ -302,11 +312,7 @@ pub fn status(db: &impl Db) -> Result<MigrationStatus, DbError> {
             None => pending.push(migration.name.to_owned()),
         }
     }
-    for routine in routines() {
-        if !installed.contains(&(routine.name.to_owned(), routine.checksum())) {
-            pending.push(format!("routine {}", routine.name));
-        }
-    }
+    pending.extend(routines_pending(&installed));
     Ok(if pending.is_empty() {
         MigrationStatus::Current
     } else {
