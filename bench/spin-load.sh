@@ -140,6 +140,18 @@ done
 # error path of every Postgres address check (about 2 % of a request here).
 unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 
+# Every app gets its variables from a static provider in its runtime config, as
+# scripts/dev.sh runs Spindle: Spin resolves every variable of an app on each
+# request's first outbound connection, and its environment provider hands each
+# lookup to a blocking thread (see README, "Under load"). The floor and the
+# baseline get the same, so each pays only for its own variables.
+runtime_config() { (umask 077 && "$TARGET/release/spindle-runtime-config" "$@"); }
+runtime_config spin.toml >"$WORK/app-rc.toml"
+runtime_config bench/floor/spin.toml >"$WORK/floor-rc.toml"
+if [ -n "$BASELINE" ]; then
+    SPIN_VARIABLE_DB_URL="$PG/$BASE_DB?sslmode=disable" runtime_config "$BASE_DIR/src/spin.toml" >"$WORK/baseline-rc.toml"
+fi
+
 # One Spin process at a time: each holds up to 64 Postgres connections, and two
 # of them at 64 connections would exceed a default max_connections of 100.
 server=""
@@ -152,13 +164,13 @@ serve() {
     fi
     case "$1" in
         app) spin up -f "$WORK/spin.toml" --listen "127.0.0.1:$APP_PORT" -c tasks-api -c tags-api -c changes-api \
-                 >>"$WORK/app.log" 2>&1 &
+                 --runtime-config-file "$WORK/app-rc.toml" >>"$WORK/app.log" 2>&1 &
              ready="http://127.0.0.1:$APP_PORT/api/tags" ;;
-        floor) spin up -f "$WORK/floor.toml" --listen "127.0.0.1:$FLOOR_PORT" >>"$WORK/floor.log" 2>&1 &
+        floor) spin up -f "$WORK/floor.toml" --listen "127.0.0.1:$FLOOR_PORT" \
+                   --runtime-config-file "$WORK/floor-rc.toml" >>"$WORK/floor.log" 2>&1 &
                ready="http://127.0.0.1:$FLOOR_PORT/floor/hello" ;;
-        baseline) SPIN_VARIABLE_DB_URL="$PG/$BASE_DB?sslmode=disable" \
-                      spin up -f "$WORK/baseline.toml" --listen "127.0.0.1:$BASE_PORT" -c tasks-api \
-                      >>"$WORK/baseline.log" 2>&1 &
+        baseline) spin up -f "$WORK/baseline.toml" --listen "127.0.0.1:$BASE_PORT" -c tasks-api \
+                      --runtime-config-file "$WORK/baseline-rc.toml" >>"$WORK/baseline.log" 2>&1 &
                   ready="http://127.0.0.1:$BASE_PORT/api/tasks" ;;
     esac
     pids+=("$!")

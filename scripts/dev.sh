@@ -163,12 +163,27 @@ fi
 
 # The notifier calls user URLs: it runs with private networks blocked, unless
 # webhooks to private addresses are allowed for local testing.
-notifier_args=(--runtime-config-file runtime-config/notifier.toml)
+notifier_base=(runtime-config/notifier.toml)
 if [ "${SPIN_VARIABLE_ALLOW_PRIVATE_WEBHOOKS:-false}" = true ]; then
     say "allow_private_webhooks=true: the notifier may call http and private addresses"
     export SPIN_VARIABLE_WEBHOOK_HOSTS=${SPIN_VARIABLE_WEBHOOK_HOSTS:-http://*:*}
-    notifier_args=()
+    notifier_base=()
 fi
+
+# Every process reads its variables from a static provider in its runtime
+# config (git-ignored, owner-only: it holds the secrets), written from the
+# values above: Spin resolves every variable on each request's first outbound
+# connection, and from the environment each lookup costs a blocking-thread
+# hand-off (README, "Under load").
+say "runtime configs in .spin/"
+(
+    umask 077
+    cargo run -q -p spindle-tools --bin spindle-runtime-config -- spin.toml >.spin/runtime-config.toml
+    cargo run -q -p spindle-tools --bin spindle-runtime-config -- spin.toml "${notifier_base[@]}" \
+        >.spin/notifier-runtime-config.toml
+)
+spin_args=(--runtime-config-file .spin/runtime-config.toml)
+notifier_args=(--runtime-config-file .spin/notifier-runtime-config.toml)
 
 say "spin build"
 spin build
@@ -219,14 +234,14 @@ http_args=()
 for c in "${http_components[@]}"; do
     http_args+=(-c "$c")
 done
-supervise http spin up --listen "$LISTEN" "${http_args[@]}" &
+supervise http spin up --listen "$LISTEN" "${http_args[@]}" "${spin_args[@]}" &
 groups+=("$!")
 
 for c in "${handler_components[@]}"; do
     if [ "$c" = notifier ]; then
         supervise "$c" spin up -c "$c" "${notifier_args[@]}" &
     else
-        supervise "$c" spin up -c "$c" &
+        supervise "$c" spin up -c "$c" "${spin_args[@]}" &
     fi
     groups+=("$!")
 done
