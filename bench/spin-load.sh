@@ -4,7 +4,7 @@
 # minimal first page), each driven by wrk at 16 and 64 connections, in one run
 # on one database, printed as a table with ratios to the floor.
 #
-#   bash bench/spin-load.sh            # DURATION=10s per scenario by default
+#   bash bench/spin-load.sh            # DURATION=10s per scenario (after WARMUP=2s)
 #   CONNECTIONS=64 ONLY='first page|limit=50' DURATION=5s bash bench/spin-load.sh
 #                                      # a quick run: some connection counts, and
 #                                      # the scenarios whose name matches ONLY
@@ -37,6 +37,7 @@ fi
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16 64}
+WARMUP=${WARMUP:-2s}
 ONLY=${ONLY:-}
 BASELINE=${BASELINE-114158c}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
@@ -253,6 +254,10 @@ for phase in floor baseline app; do
         # shellcheck disable=SC2206
         [ -n "$extra" ] && args+=($extra)
         say "wrk -c$connections $name"
+        # A short run first, unmeasured: the pool's new connections and their
+        # first plans belong to no scenario's figures.
+        warmup=("${args[@]/#-d$DURATION/-d$WARMUP}")
+        wrk "${warmup[@]}" "$url" >/dev/null
         out=$(wrk "${args[@]}" "$url")
         if echo "$out" | grep -q "Non-2xx"; then
             echo "$out" | grep "Non-2xx" | sed "s|^|    $name: |" >&2
