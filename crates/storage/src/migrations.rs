@@ -140,6 +140,15 @@ impl Routine {
     fn checksum(&self) -> String {
         hex_digest(&self.definition())
     }
+
+    /// Whether `installed` (name and checksum, as in `schema_routines`) holds
+    /// this routine as this build defines it.
+    fn is_in(&self, installed: &[(String, String)]) -> bool {
+        let checksum = self.checksum();
+        installed
+            .iter()
+            .any(|(name, stored)| name == self.name && *stored == checksum)
+    }
 }
 
 /// Every routine of this build.
@@ -233,7 +242,7 @@ pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
         let installed = installed_routines(db)?;
         for routine in routines() {
             let name = format!("routine {}", routine.name);
-            if installed.contains(&(routine.name.to_owned(), routine.checksum())) {
+            if routine.is_in(&installed) {
                 report.already_applied.push(name);
                 continue;
             }
@@ -266,7 +275,7 @@ pub fn migrate(db: &impl Db) -> Result<MigrationReport, MigrationError> {
 pub(crate) fn routines_pending(installed: &[(String, String)]) -> Vec<String> {
     routines()
         .into_iter()
-        .filter(|r| !installed.contains(&(r.name.to_owned(), r.checksum())))
+        .filter(|r| !r.is_in(installed))
         .map(|r| format!("routine {}", r.name))
         .collect()
 }

@@ -45,7 +45,7 @@ pub(crate) fn routines() -> Vec<Routine> {
             args: "uuid, text".to_owned(),
             returns: format!("TABLE ({COLUMN_TYPES})"),
             writes: false,
-            body: format!("SELECT {COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2"),
+            body: format!("SELECT {COLUMNS} {BY_ID}"),
         },
         Routine {
             name: "task_page_by_due",
@@ -63,6 +63,9 @@ pub(crate) fn routines() -> Vec<Routine> {
         },
     ]
 }
+
+/// The user's ($2) task $1.
+const BY_ID: &str = "FROM tasks t WHERE t.id = $1 AND t.user_id = $2";
 
 /// A page of the user's tasks ($1) by due date (no date last), then id, whose
 /// status is $2 (any when null), after the task $4 due at $3 (epoch
@@ -233,22 +236,20 @@ fn insert_sql(with_event: bool) -> String {
 
 /// The user's task, or `None` when it does not exist or belongs to someone else.
 pub fn get(db: &impl Db, user_id: &str, id: Uuid) -> Result<Option<Task>, DbError> {
-    let rows = db.query(
-        "SELECT * FROM task_by_id($1, $2)",
-        &[Param::Uuid(id.to_string()), Param::Str(user_id.to_owned())],
-    )?;
-    rows.first().map(|row| task_from_row(&row)).transpose()
+    one_by_id(db, "SELECT * FROM task_by_id($1, $2)", user_id, id)
 }
 
 /// Like [`get`], and locks the row until the transaction ends, so concurrent
 /// writers of one task take turns and its versions and events stay in order.
 pub fn get_for_update(db: &impl Db, user_id: &str, id: Uuid) -> Result<Option<Task>, DbError> {
-    fetch_one(db, user_id, id, "FOR UPDATE OF t")
+    let sql = format!("SELECT {COLUMNS} {BY_ID} FOR UPDATE OF t");
+    one_by_id(db, &sql, user_id, id)
 }
 
-fn fetch_one(db: &impl Db, user_id: &str, id: Uuid, lock: &str) -> Result<Option<Task>, DbError> {
+/// The task `sql` reads, given the task id as $1 and the user as $2.
+fn one_by_id(db: &impl Db, sql: &str, user_id: &str, id: Uuid) -> Result<Option<Task>, DbError> {
     let rows = db.query(
-        &format!("SELECT {COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2 {lock}"),
+        sql,
         &[Param::Uuid(id.to_string()), Param::Str(user_id.to_owned())],
     )?;
     rows.first().map(|row| task_from_row(&row)).transpose()
@@ -567,6 +568,13 @@ pub enum After {
     Rank(f32, Uuid),
 }
 
+impl After {
+    /// Where a page by due date that ends with `task` ends.
+    fn due_of(task: &Task) -> After {
+        After::Due(task.due_at.map(Instant::micros), task.id)
+    }
+}
+
 /// A list request, already validated.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
@@ -837,7 +845,7 @@ pub fn list(db: &impl Db, user_id: &str, q: &ListQuery) -> Result<Page, DbError>
     for row in rows.iter().take(q.limit) {
         let task = task_from_row(&row)?;
         last_key = Some(match cursor_column {
-            "due_at" => After::Due(task.due_at.map(Instant::micros), task.id),
+            "due_at" => After::due_of(&task),
             "sort_title" => After::Text(row.str("sort_title")?, task.id),
             "rank" => After::Rank(row.f64("rank")? as f32, task.id),
             "created_at" => After::Int(task.created_at.micros(), task.id),
@@ -880,11 +888,7 @@ fn page_by_due(
         .map(|row| task_from_row(&row))
         .collect::<Result<Vec<_>, _>>()?;
     let next = (rows.len() > q.limit)
-        .then(|| {
-            tasks
-                .last()
-                .map(|t| After::Due(t.due_at.map(Instant::micros), t.id))
-        })
+        .then(|| tasks.last().map(After::due_of))
         .flatten();
     Ok(Page { tasks, next })
 }
