@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark under a real `spin up`: Spindle's HTTP routes against a floor
 # component built the same way (bench/floor: hello; open + SELECT 1; open + a
-# minimal first page), each driven by wrk at 16 and 64 connections, in one run
-# on one database, printed as a table with ratios to the floor.
+# minimal first page; and, to split the gap, Spindle's own page and get-by-id
+# statements with no Spindle code around them), each driven by wrk at 16 and 64
+# connections, in one run on one database, printed as a table with ratios.
 #
 #   bash bench/spin-load.sh            # DURATION=10s per scenario (after WARMUP=2s)
 #   CONNECTIONS=64 ONLY='first page|limit=50' DURATION=5s bash bench/spin-load.sh
@@ -213,6 +214,8 @@ scenarios=(
     "floor: hello|$FLOOR/hello|||"
     "floor: open + SELECT 1|$FLOOR/select1|||"
     "floor: open + first page|$FLOOR/page|||"
+    "floor: open + first page, every column (Spindle's routine)|$FLOOR/page-every-column|||floor: open + first page"
+    "floor: open + get by id (Spindle's routine)|$FLOOR/get|||floor: open + SELECT 1"
     ${BASELINE:+"baseline $BASELINE: GET /api/tasks?limit=50|$BASE/api/tasks?limit=50|$LIST_AUTH||"}
     ${BASELINE:+"baseline $BASELINE: GET /api/tasks/{missing id}|$BASE/api/tasks/00000000-0000-4000-8000-000000000000|$LIST_AUTH||"}
     ${BASELINE:+"baseline $BASELINE: POST /api/tasks|$BASE/api/tasks||-s $WORK/post.lua|"}
