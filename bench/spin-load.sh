@@ -252,16 +252,15 @@ for phase in floor baseline app; do
         case "$url" in "$FLOOR"*) served_by=floor ;; "$BASE"*) served_by=baseline ;; *) served_by=app ;; esac
         [ "$served_by" = "$phase" ] || continue
         serve "$phase"
-        args=(-t2 "-c$connections" "-d$DURATION" --latency)
+        args=(-t2 "-c$connections" --latency)
         [ -n "$auth" ] && args+=(-H "$auth")
         # shellcheck disable=SC2206
         [ -n "$extra" ] && args+=($extra)
         say "wrk -c$connections $name"
         # A short run first, unmeasured: the pool's new connections and their
         # first plans belong to no scenario's figures.
-        warmup=("${args[@]/#-d$DURATION/-d$WARMUP}")
-        wrk "${warmup[@]}" "$url" >/dev/null
-        out=$(wrk "${args[@]}" "$url")
+        wrk "${args[@]}" "-d$WARMUP" "$url" >/dev/null
+        out=$(wrk "${args[@]}" "-d$DURATION" "$url")
         if echo "$out" | grep -q "Non-2xx"; then
             echo "$out" | grep "Non-2xx" | sed "s|^|    $name: |" >&2
         fi
